@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dfa_defs.h - the vocabulary of the command-phase DFA, shared by its
+ * generator (bpf/gen_dfa.c, on the build host) and the XDP byte loop.
+ */
+#ifndef SG_DFA_DEFS_H
+#define SG_DFA_DEFS_H
+
+#define SG_DFA_NCLS       32
+#define SG_DFA_MAX_STATES 128
+#define SG_DFA_STATE_MASK 0x7f
+
+/* entry flag bits */
+#define SG_DFA_HASH (1 << 7)  /* fold the byte into the current label's hash */
+#define SG_DFA_DOT  (1 << 8)  /* the byte ends a label: push its hash */
+#define SG_DFA_CAP  (1 << 9)  /* append the byte to the flow's token copy */
+#define SG_DFA_ACT_SHIFT 12
+
+/* byte classes */
+enum {
+	C_OTHER = 0,
+	C_ALPHA,
+	C_DIGIT,
+	C_SP,
+	C_CR,
+	C_LF,
+	C_COLON,
+	C_LT,
+	C_GT,
+	C_AT,
+	C_QUOTE,
+	C_BSLASH,
+	C_DOT,
+	C_LBRACK,
+	C_RBRACK,
+	C_LETTER0, /* the verb letters, one class each, follow */
+};
+
+/* actions: the byte loop stops for these and the callback handles them */
+enum {
+	A_NONE = 0,
+	A_EOL,          /* a command line ended */
+	A_EOL_RCPT,
+	A_EOL_RSET,
+	A_EOL_DATA,
+	A_EOL_STARTTLS,
+	A_EOL_BDAT,
+	A_MAIL_START,   /* "MAIL FROM:" read: a new envelope sender follows */
+	A_HELO_START,   /* "EHLO " / "HELO " read */
+	A_AT,           /* an unquoted '@': the domain (re)starts */
+	A_DEND,         /* a name ended: match it */
+	A_DEND_EOL,     /* a name ended with the line */
+	A_HELO_LIT,     /* EHLO [address literal] ended */
+	A_BDAT_START,
+	A_DIGIT,        /* a digit of the BDAT size */
+	A_BDAT_LAST,
+};
+/* end of data (CRLF.CRLF) shares the number space: it only occurs in
+ * message states, where no command action can */
+#define A_EOD A_BDAT_LAST + 1
+
+#endif

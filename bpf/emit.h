@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * emit.h - alert records into the sg_events ring buffer. A full ring is
+ * counted (events_lost), never waited on.
+ */
+#ifndef SG_EMIT_H
+#define SG_EMIT_H
+
+static __always_inline void sg_emit(struct sg_flow *f, const struct sg_flow_key *key,
+				    __u8 reason, __u8 where, __u8 action,
+				    const struct sg_name_val *match)
+{
+	struct sg_event *ev;
+
+	ev = bpf_ringbuf_reserve(&sg_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(SG_STAT_events_lost);
+		return;
+	}
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->flow_id = f->flow_id;
+	__builtin_memcpy(&ev->saddr, &key->saddr, sizeof(ev->saddr));
+	__builtin_memcpy(&ev->daddr, &key->daddr, sizeof(ev->daddr));
+	ev->sport = key->sport;
+	ev->dport = key->dport;
+	ev->reason = reason;
+	ev->where = where;
+	ev->action = action;
+	ev->value_len = f->tok_len;
+	ev->helo_len = f->helo_len;
+	ev->truncated = !!(f->flags & SG_FLOW_TOKEN_TRUNC);
+	ev->pad = 0;
+	ev->policy_id = match ? match->id : 0;
+	if (match)
+		__builtin_memcpy(ev->match, match->name, sizeof(ev->match));
+	else
+		ev->match[0] = 0;
+	__builtin_memcpy(ev->value, f->token, sizeof(ev->value));
+	__builtin_memcpy(ev->helo, f->helo, sizeof(ev->helo));
+	bpf_ringbuf_submit(ev, 0);
+}
+
+#endif

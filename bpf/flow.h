@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * flow.h - the per-session entry in sg_flows and the per-source entry in
+ * sg_sources. Entries are created once (a SYN, or the first payload of a flow
+ * that began before smtpguard was loaded) and then only modified in place:
+ * an update_elem per packet would cost ~150 ns (bpf-limits.md, section 3).
+ */
+#ifndef SG_FLOW_H
+#define SG_FLOW_H
+
+/* all-zero template: a fresh flow starts at the line start in command phase */
+static const struct sg_flow sg_zero_flow;
+static const struct sg_source sg_zero_source;
+
+static __always_inline struct sg_source *sg_source_get(const struct sg_addr *a, int create)
+{
+	struct sg_source *s = bpf_map_lookup_elem(&sg_sources, a);
+
+	if (s || !create)
+		return s;
+	bpf_map_update_elem(&sg_sources, a, &sg_zero_source, BPF_NOEXIST);
+	s = bpf_map_lookup_elem(&sg_sources, a);
+	if (s)
+		s->first_ns = bpf_ktime_get_coarse_ns();
+	return s;
+}
+
+static __always_inline struct sg_flow *sg_flow_create(const struct sg_flow_key *key, __u32 next_seq,
+						      int midstream)
+{
+	struct sg_source *src;
+	struct sg_flow *f;
+
+	if (bpf_map_update_elem(&sg_flows, key, &sg_zero_flow, BPF_ANY)) {
+		stat_inc(SG_STAT_flow_table_full);
+		return NULL;
+	}
+	f = bpf_map_lookup_elem(&sg_flows, key);
+	if (!f) {
+		stat_inc(SG_STAT_flow_table_full);
+		return NULL;
+	}
+	/* eve flow_id: random, kept below 2^51 as Suricata's are */
+	f->flow_id = (((__u64)bpf_get_prandom_u32() << 19) ^ bpf_get_prandom_u32()) &
+		     ((1ULL << 51) - 1);
+	f->first_ns = bpf_ktime_get_ns();
+	f->next_seq = next_seq;
+	if (midstream) {
+		/* we do not know where we are: wait for the next line */
+		f->flags = SG_FLOW_MIDSTREAM;
+		f->state = SG_S_S_SKIP;
+		stat_inc(SG_STAT_flows_midstream);
+	} else {
+		stat_inc(SG_STAT_flows_new);
+	}
+	src = sg_source_get(&key->saddr, 1);
+	if (src)
+		src->flows++;
+	return f;
+}
+
+#endif

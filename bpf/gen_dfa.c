@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gen_dfa.c - builds the SMTP command-phase DFA that the XDP byte loop steps.
+ *
+ * Runs on the build host and prints a header (.output/sg_dfa_tables.h) with
+ * a byte-class table, a transition table and a per-state skip byte. Writing
+ * the machine as rules here, not as a hand-filled array, keeps it readable;
+ * keeping it a table keeps the BPF byte loop branch-light, which is what the
+ * verifier and the clock both need (shared/notes/bpf-limits.md, section 4).
+ *
+ * Entry (u16): bits 0-6 next state, bit 7 hash the byte into the label hash,
+ * bit 8 the byte ends a label ('.'), bit 9 capture the byte into the token,
+ * bits 12-15 an action that the byte loop stops for (handled out of the loop).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+#include "dfa_defs.h"
+
+static unsigned short T[SG_DFA_MAX_STATES][SG_DFA_NCLS];
+static unsigned char skipb[SG_DFA_MAX_STATES];
+static char names[SG_DFA_MAX_STATES][32];
+static int nstates;
+
+/* byte classes: the verb letters each get one (case folded), the rest grouped */
+static const char verb_letters[] = "EHLOMAIFRSTDBCP";
+
+static int cls_of(int c)
+{
+	const char *p;
+
+	if (c == ' ' || c == '\t')
+		return C_SP;
+	if (c == '\r')
+		return C_CR;
+	if (c == '\n')
+		return C_LF;
+	switch (c) {
+	case ':': return C_COLON;
+	case '<': return C_LT;
+	case '>': return C_GT;
+	case '@': return C_AT;
+	case '"': return C_QUOTE;
+	case '\\': return C_BSLASH;
+	case '.': return C_DOT;
+	case '[': return C_LBRACK;
+	case ']': return C_RBRACK;
+	}
+	if (isdigit(c))
+		return C_DIGIT;
+	if (isalpha(c)) {
+		p = strchr(verb_letters, toupper(c));
+		return p ? C_LETTER0 + (int)(p - verb_letters) : C_ALPHA;
+	}
+	return C_OTHER;
+}
+
+static int letter_cls(char c)
+{
+	return C_LETTER0 + (int)(strchr(verb_letters, c) - verb_letters);
+}
+
+static int new_state(const char *name)
+{
+	if (nstates >= SG_DFA_MAX_STATES) {
+		fprintf(stderr, "gen_dfa: too many states\n");
+		exit(1);
+	}
+	snprintf(names[nstates], sizeof(names[0]), "%s", name);
+	return nstates++;
+}
+
+static unsigned short ent(int next, int flags, int action)
+{
+	return (unsigned short)(next | flags | (action << SG_DFA_ACT_SHIFT));
+}
+
+/* every class of state s goes to next with flags/action */
+static void set_all(int s, int next, int flags, int action)
+{
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[s][k] = ent(next, flags, action);
+}
+
+static void set(int s, int cls, int next, int flags, int action)
+{
+	T[s][cls] = ent(next, flags, action);
+}
+
+/* A line ends at LF in any state that says nothing else. */
+static void line_end_default(int s, int start)
+{
+	set(s, C_LF, start, 0, A_EOL);
+}
+
+/* Verb trie: words[] spelled from the line start; returns the state after the
+ * last letter. States are shared by common prefixes (RSET/RCPT). */
+struct prefix {
+	char text[16];
+	int state;
+};
+static struct prefix prefixes[64];
+static int nprefixes;
+
+static int word_state(int start, int skip, const char *word)
+{
+	int s = start;
+	char buf[16] = "";
+
+	for (size_t i = 0; word[i]; i++) {
+		int found = -1;
+
+		buf[i] = word[i];
+		buf[i + 1] = 0;
+		for (int k = 0; k < nprefixes; k++)
+			if (!strcmp(prefixes[k].text, buf))
+				found = prefixes[k].state;
+		if (found < 0) {
+			found = new_state(buf);
+			set_all(found, skip, 0, 0);
+			line_end_default(found, start);
+			snprintf(prefixes[nprefixes].text, 16, "%s", buf);
+			prefixes[nprefixes++].state = found;
+			set(s, letter_cls(word[i]), found, 0, 0);
+		}
+		s = found;
+	}
+	return s;
+}
+
+static int is_label_cls(int k)
+{
+	return k == C_ALPHA || k == C_DIGIT || k == C_OTHER ||
+	       (k >= C_LETTER0 && k < C_LETTER0 + (int)strlen(verb_letters));
+}
+
+int main(void)
+{
+	int L_START, S_SKIP;
+	int H_PRE, H_DOM, H_LIT, H_REST;
+	int P_PRE, P_LT, P_ROUTE, P_LOCAL, P_LESC, P_QUOTE, P_QPAIR, P_DOM, P_DLIT, P_REST;
+	int M_TEXT, M_CR, M_LS, M_DOT, M_DOTCR;
+	int B_SP, B_NUM, B_SP2, B_REST, B_L, B_LA, B_LAS;
+	int s, k;
+
+	/* state 0 is the line start: a zeroed flow entry starts there */
+	L_START = new_state("L_START");
+	S_SKIP = new_state("S_SKIP");
+	set_all(L_START, S_SKIP, 0, 0);
+	set(L_START, C_CR, L_START, 0, 0);
+	set(L_START, C_LF, L_START, 0, A_EOL);
+	set_all(S_SKIP, S_SKIP, 0, 0);
+	set(S_SKIP, C_LF, L_START, 0, A_EOL);
+	skipb[S_SKIP] = '\n';
+
+	/* EHLO / HELO name */
+	H_PRE = new_state("H_PRE");
+	H_DOM = new_state("H_DOM");
+	H_LIT = new_state("H_LIT");
+	H_REST = new_state("H_REST");
+	s = word_state(L_START, S_SKIP, "EHLO");
+	set(s, C_SP, H_PRE, 0, A_HELO_START);
+	set(s, C_CR, S_SKIP, 0, 0);
+	s = word_state(L_START, S_SKIP, "HELO");
+	set(s, C_SP, H_PRE, 0, A_HELO_START);
+	set(s, C_CR, S_SKIP, 0, 0);
+
+	set_all(H_PRE, H_DOM, SG_DFA_HASH | SG_DFA_CAP, 0);
+	set(H_PRE, C_SP, H_PRE, 0, 0);
+	set(H_PRE, C_CR, S_SKIP, 0, 0);
+	set(H_PRE, C_DOT, H_DOM, SG_DFA_DOT | SG_DFA_CAP, 0);
+	set(H_PRE, C_LBRACK, H_LIT, SG_DFA_CAP, 0);
+	line_end_default(H_PRE, L_START);
+
+	set_all(H_DOM, H_DOM, SG_DFA_HASH | SG_DFA_CAP, 0);
+	set(H_DOM, C_DOT, H_DOM, SG_DFA_DOT | SG_DFA_CAP, 0);
+	set(H_DOM, C_SP, H_REST, 0, A_DEND);
+	set(H_DOM, C_CR, H_REST, 0, A_DEND);
+	set(H_DOM, C_LF, L_START, 0, A_DEND_EOL);
+
+	set_all(H_LIT, H_LIT, SG_DFA_CAP, 0);
+	set(H_LIT, C_RBRACK, H_REST, SG_DFA_CAP, A_HELO_LIT);
+	set(H_LIT, C_CR, H_REST, 0, A_HELO_LIT);
+	set(H_LIT, C_LF, L_START, 0, A_EOL);
+
+	set_all(H_REST, H_REST, 0, 0);
+	set(H_REST, C_LF, L_START, 0, A_EOL);
+	skipb[H_REST] = '\n';
+
+	/* MAIL FROM:<path> [params] */
+	P_PRE = new_state("P_PRE");
+	P_LT = new_state("P_LT");
+	P_ROUTE = new_state("P_ROUTE");
+	P_LOCAL = new_state("P_LOCAL");
+	P_LESC = new_state("P_LESC");
+	P_QUOTE = new_state("P_QUOTE");
+	P_QPAIR = new_state("P_QPAIR");
+	P_DOM = new_state("P_DOM");
+	P_DLIT = new_state("P_DLIT");
+	P_REST = new_state("P_REST");
+	s = word_state(L_START, S_SKIP, "MAIL");
+	{
+		int sp = new_state("MAIL_");
+		int f, fr, fro, from;
+
+		set(s, C_SP, sp, 0, 0);
+		set_all(sp, S_SKIP, 0, 0);
+		line_end_default(sp, L_START);
+		set(sp, C_SP, sp, 0, 0);
+		f = new_state("MAIL_F");
+		fr = new_state("MAIL_FR");
+		fro = new_state("MAIL_FRO");
+		from = new_state("MAIL_FROM");
+		int chain[] = { sp, f, fr, fro, from };
+		const char *w = "FROM";
+		for (int i = 1; i < 5; i++) {
+			set_all(chain[i], S_SKIP, 0, 0);
+			line_end_default(chain[i], L_START);
+			set(chain[i - 1], letter_cls(w[i - 1]), chain[i], 0, 0);
+		}
+		set(from, C_SP, from, 0, 0);
+		set(from, C_COLON, P_PRE, 0, A_MAIL_START);
+	}
+
+	set_all(P_PRE, P_LOCAL, SG_DFA_CAP, 0);
+	set(P_PRE, C_SP, P_PRE, 0, 0);
+	set(P_PRE, C_LT, P_LT, 0, 0);
+	set(P_PRE, C_QUOTE, P_QUOTE, SG_DFA_CAP, 0);
+	set(P_PRE, C_BSLASH, P_LESC, SG_DFA_CAP, 0);
+	set(P_PRE, C_AT, P_ROUTE, SG_DFA_CAP, 0);
+	set(P_PRE, C_CR, S_SKIP, 0, 0);
+	line_end_default(P_PRE, L_START);
+
+	set_all(P_LT, P_LOCAL, SG_DFA_CAP, 0);
+	set(P_LT, C_GT, P_REST, 0, 0); /* <>: the null sender */
+	set(P_LT, C_AT, P_ROUTE, SG_DFA_CAP, 0);
+	set(P_LT, C_QUOTE, P_QUOTE, SG_DFA_CAP, 0);
+	set(P_LT, C_BSLASH, P_LESC, SG_DFA_CAP, 0);
+	set(P_LT, C_SP, P_LT, 0, 0);
+	set(P_LT, C_CR, S_SKIP, 0, 0);
+	line_end_default(P_LT, L_START);
+
+	/* a source route @a,@b: ends at ':'; its '@'s are not the domain's */
+	set_all(P_ROUTE, P_ROUTE, SG_DFA_CAP, 0);
+	set(P_ROUTE, C_COLON, P_LOCAL, SG_DFA_CAP, 0);
+	set(P_ROUTE, C_GT, P_REST, 0, 0);
+	set(P_ROUTE, C_CR, S_SKIP, 0, 0);
+	line_end_default(P_ROUTE, L_START);
+
+	set_all(P_LOCAL, P_LOCAL, SG_DFA_CAP, 0);
+	set(P_LOCAL, C_AT, P_DOM, SG_DFA_CAP, A_AT);
+	set(P_LOCAL, C_QUOTE, P_QUOTE, SG_DFA_CAP, 0);
+	set(P_LOCAL, C_BSLASH, P_LESC, SG_DFA_CAP, 0);
+	set(P_LOCAL, C_GT, P_REST, 0, 0);
+	set(P_LOCAL, C_SP, P_REST, 0, 0);
+	set(P_LOCAL, C_CR, S_SKIP, 0, 0);
+	line_end_default(P_LOCAL, L_START);
+
+	/* a backslash quotes the next byte, as Postfix's tokenizer does */
+	set_all(P_LESC, P_LOCAL, SG_DFA_CAP, 0);
+	line_end_default(P_LESC, L_START);
+
+	set_all(P_QUOTE, P_QUOTE, SG_DFA_CAP, 0);
+	set(P_QUOTE, C_QUOTE, P_LOCAL, SG_DFA_CAP, 0);
+	set(P_QUOTE, C_BSLASH, P_QPAIR, SG_DFA_CAP, 0);
+	line_end_default(P_QUOTE, L_START);
+
+	set_all(P_QPAIR, P_QUOTE, SG_DFA_CAP, 0);
+	line_end_default(P_QPAIR, L_START);
+
+	/* the domain: labels hashed as they stream; a later '@' restarts it
+	 * (the last unquoted '@' separates local part and domain) */
+	set_all(P_DOM, P_DOM, SG_DFA_HASH | SG_DFA_CAP, 0);
+	set(P_DOM, C_DOT, P_DOM, SG_DFA_DOT | SG_DFA_CAP, 0);
+	set(P_DOM, C_AT, P_DOM, SG_DFA_CAP, A_AT);
+	set(P_DOM, C_QUOTE, P_QUOTE, SG_DFA_CAP, 0);
+	set(P_DOM, C_LBRACK, P_DLIT, SG_DFA_CAP, 0);
+	set(P_DOM, C_GT, P_REST, 0, A_DEND);
+	set(P_DOM, C_SP, P_REST, 0, A_DEND);
+	set(P_DOM, C_CR, P_REST, 0, A_DEND);
+	set(P_DOM, C_LF, L_START, 0, A_DEND_EOL);
+
+	/* an address literal [192.0.2.1]: nothing to match */
+	set_all(P_DLIT, P_DLIT, SG_DFA_CAP, 0);
+	set(P_DLIT, C_GT, P_REST, 0, 0);
+	set(P_DLIT, C_SP, P_REST, 0, 0);
+	set(P_DLIT, C_CR, P_REST, 0, 0);
+	line_end_default(P_DLIT, L_START);
+
+	set_all(P_REST, P_REST, 0, 0);
+	set(P_REST, C_LF, L_START, 0, A_EOL);
+	skipb[P_REST] = '\n';
+
+	/* RCPT, RSET, DATA, STARTTLS: act when their line ends */
+	s = word_state(L_START, S_SKIP, "RCPT");
+	{
+		int r = new_state("RCPT_REST");
+
+		set(s, C_SP, r, 0, 0);
+		set_all(r, r, 0, 0);
+		set(r, C_LF, L_START, 0, A_EOL_RCPT);
+		skipb[r] = '\n';
+	}
+	const struct {
+		const char *word;
+		int action;
+	} bare[] = { { "RSET", A_EOL_RSET }, { "DATA", A_EOL_DATA },
+		     { "STARTTLS", A_EOL_STARTTLS } };
+	for (unsigned i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
+		char nm[32];
+		int cr;
+
+		s = word_state(L_START, S_SKIP, bare[i].word);
+		snprintf(nm, sizeof(nm), "%s_CR", bare[i].word);
+		cr = new_state(nm);
+		set_all(cr, S_SKIP, 0, 0);
+		set(cr, C_LF, L_START, 0, bare[i].action);
+		set(s, C_CR, cr, 0, 0);
+		set(s, C_LF, L_START, 0, bare[i].action);
+	}
+
+	/* BDAT n [LAST] */
+	B_SP = new_state("BDAT_");
+	B_NUM = new_state("BDAT_NUM");
+	B_SP2 = new_state("BDAT_NUM_");
+	B_L = new_state("BDAT_L");
+	B_LA = new_state("BDAT_LA");
+	B_LAS = new_state("BDAT_LAS");
+	B_REST = new_state("BDAT_REST");
+	s = word_state(L_START, S_SKIP, "BDAT");
+	set(s, C_SP, B_SP, 0, A_BDAT_START);
+	set_all(B_SP, S_SKIP, 0, 0);
+	set(B_SP, C_SP, B_SP, 0, 0);
+	set(B_SP, C_DIGIT, B_NUM, 0, A_DIGIT);
+	line_end_default(B_SP, L_START);
+	set_all(B_NUM, S_SKIP, 0, 0);
+	set(B_NUM, C_DIGIT, B_NUM, 0, A_DIGIT);
+	set(B_NUM, C_SP, B_SP2, 0, 0);
+	set(B_NUM, C_CR, B_REST, 0, 0);
+	set(B_NUM, C_LF, L_START, 0, A_EOL_BDAT);
+	set_all(B_SP2, B_REST, 0, 0);
+	set(B_SP2, C_SP, B_SP2, 0, 0);
+	set(B_SP2, letter_cls('L'), B_L, 0, 0);
+	set(B_SP2, C_LF, L_START, 0, A_EOL_BDAT);
+	set_all(B_L, B_REST, 0, 0);
+	set(B_L, letter_cls('A'), B_LA, 0, 0);
+	set(B_L, C_LF, L_START, 0, A_EOL_BDAT);
+	set_all(B_LA, B_REST, 0, 0);
+	set(B_LA, letter_cls('S'), B_LAS, 0, 0);
+	set(B_LA, C_LF, L_START, 0, A_EOL_BDAT);
+	set_all(B_LAS, B_REST, 0, 0);
+	set(B_LAS, letter_cls('T'), B_REST, 0, A_BDAT_LAST);
+	set(B_LAS, C_LF, L_START, 0, A_EOL_BDAT);
+	set_all(B_REST, B_REST, 0, 0);
+	set(B_REST, C_LF, L_START, 0, A_EOL_BDAT);
+	skipb[B_REST] = '\n';
+
+	/* The message after DATA: only CR LF . CR LF ends it (a bare-LF dot does
+	 * not: Postfix's rule since the SMTP smuggling fixes). */
+	M_TEXT = new_state("M_TEXT");
+	M_CR = new_state("M_CR");
+	M_LS = new_state("M_LS");
+	M_DOT = new_state("M_DOT");
+	M_DOTCR = new_state("M_DOTCR");
+	set_all(M_TEXT, M_TEXT, 0, 0);
+	set(M_TEXT, C_CR, M_CR, 0, 0);
+	skipb[M_TEXT] = '\r';
+	set_all(M_CR, M_TEXT, 0, 0);
+	set(M_CR, C_CR, M_CR, 0, 0);
+	set(M_CR, C_LF, M_LS, 0, 0);
+	set_all(M_LS, M_TEXT, 0, 0);
+	set(M_LS, C_CR, M_CR, 0, 0);
+	set(M_LS, C_DOT, M_DOT, 0, 0);
+	set_all(M_DOT, M_TEXT, 0, 0);
+	set(M_DOT, C_CR, M_DOTCR, 0, 0);
+	set_all(M_DOTCR, M_TEXT, 0, 0);
+	set(M_DOTCR, C_CR, M_CR, 0, 0);
+	set(M_DOTCR, C_LF, L_START, 0, A_EOD);
+
+	(void)is_label_cls;
+
+	printf("/* generated by bpf/gen_dfa.c: do not edit */\n");
+	printf("#ifndef SG_DFA_TABLES_H\n#define SG_DFA_TABLES_H\n\n");
+	printf("#define SG_DFA_NSTATES %d\n", nstates);
+	for (s = 0; s < nstates; s++)
+		printf("#define SG_S_%s %d\n", names[s], s);
+	printf("\n#define SG_DFA_CLS_INIT { \\\n");
+	for (k = 0; k < 256; k++)
+		printf("%d,%s", cls_of(k), (k % 16 == 15) ? " \\\n" : " ");
+	printf("}\n\n#define SG_DFA_TABLE_INIT { \\\n");
+	for (s = 0; s < SG_DFA_MAX_STATES; s++) {
+		for (k = 0; k < SG_DFA_NCLS; k++)
+			printf("0x%04x,", s < nstates ? T[s][k] : ent(S_SKIP, 0, 0));
+		printf(" \\\n");
+	}
+	printf("}\n\n#define SG_DFA_SKIP_INIT { \\\n");
+	for (s = 0; s < SG_DFA_MAX_STATES; s++)
+		printf("%d,%s", skipb[s], (s % 16 == 15) ? " \\\n" : " ");
+	printf("}\n\n#endif\n");
+	return 0;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * maps.h - the public maps (DESIGN.md "Maps"), declared with BTF so that
+ * `bpftool map dump name NAME` prints named fields, and the counter helpers.
+ */
+#ifndef SG_MAPS_H
+#define SG_MAPS_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_MAX_FLOWS);
+	__type(key, struct sg_flow_key);
+	__type(value, struct sg_flow);
+} sg_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_MAX_SOURCES);
+	__type(key, struct sg_addr);
+	__type(value, struct sg_source);
+} sg_sources SEC(".maps");
+
+/* two generations fit while `policy apply` swaps them; NO_PREALLOC so a
+ * large map costs memory only for what it holds */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * SG_MAX_OWN_DOMAINS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sg_name_key);
+	__type(value, struct sg_name_val);
+} sg_own_domains SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * SG_MAX_BAD_HOSTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sg_name_key);
+	__type(value, struct sg_name_val);
+} sg_bad_hosts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * SG_MAX_NETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sg_lpm_key);
+	__type(value, struct sg_net_val);
+} sg_trusted_nets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * SG_MAX_NETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sg_lpm_key);
+	__type(value, struct sg_net_val);
+} sg_blocked_src SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_config);
+} sg_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_stats);
+} sg_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SG_RINGBUF_BYTES);
+} sg_events SEC(".maps");
+
+static __always_inline void stat_add(enum sg_stat id, __u64 n)
+{
+	__u32 zero = 0;
+	__u64 *v = bpf_map_lookup_elem(&sg_stats, &zero);
+
+	if (v)
+		v[id] += n;
+}
+
+static __always_inline void stat_inc(enum sg_stat id)
+{
+	stat_add(id, 1);
+}
+
+static __always_inline struct sg_config *config_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sg_config, &zero);
+}
+
+#endif

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * parse.h - Ethernet (up to two VLAN tags), IPv4 (with options), IPv6 (with
+ * extension headers) and TCP, over a (data, data_end) window so that XDP and
+ * TC share it. Every parse_* bounds-checks and returns 0 or a negative
+ * reason; nothing here touches maps.
+ */
+#ifndef SG_PARSE_H
+#define SG_PARSE_H
+
+#define ETH_P_IP_BE     bpf_htons(0x0800)
+#define ETH_P_IPV6_BE   bpf_htons(0x86DD)
+#define ETH_P_8021Q_BE  bpf_htons(0x8100)
+#define ETH_P_8021AD_BE bpf_htons(0x88A8)
+#define SG_IPPROTO_TCP  6
+#define SG_MAX_V6_EXT   6   /* extension headers walked before giving up */
+
+enum sg_parse_err {
+	SG_PARSE_OK = 0,
+	SG_PARSE_NOT_IP = -1,   /* not IPv4/IPv6: not ours */
+	SG_PARSE_NOT_TCP = -2,  /* not TCP: not ours */
+	SG_PARSE_BAD = -3,      /* truncated or inconsistent: counted as malformed */
+	SG_PARSE_FRAG = -4,     /* an IP fragment: the TCP header may be absent */
+};
+
+struct sg_pkt {
+	struct sg_flow_key key;  /* src = sender of this packet */
+	__u32 l4_off;            /* TCP header offset from data */
+	__u32 payload_off;       /* TCP payload offset from data */
+	__u32 payload_len;       /* from the IP length: Ethernet padding excluded */
+	__u32 seq;
+	__u8 tcp_flags;
+	__u8 frag_first;         /* SG_PARSE_FRAG: this is the first fragment */
+};
+
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_PSH 0x08
+#define TCPF_ACK 0x10
+#define TCPF_URG 0x20
+
+static __always_inline void sg_addr_from_v4(struct sg_addr *a, __u32 v4)
+{
+	__u32 *w = (__u32 *)a->a;
+
+	w[0] = 0;
+	w[1] = 0;
+	w[2] = bpf_htonl(0xffff);
+	w[3] = v4;
+}
+
+static __always_inline int parse_eth(void *data, void *data_end, __u32 *off, __u16 *proto)
+{
+	struct ethhdr *eth = data;
+	struct vlan_hdr {
+		__be16 tci;
+		__be16 proto;
+	} *vh;
+	__u16 p;
+
+	if ((void *)(eth + 1) > data_end)
+		return SG_PARSE_BAD;
+	p = eth->h_proto;
+	*off = sizeof(*eth);
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		if (p != ETH_P_8021Q_BE && p != ETH_P_8021AD_BE)
+			break;
+		vh = data + *off;
+		if ((void *)(vh + 1) > data_end)
+			return SG_PARSE_BAD;
+		p = vh->proto;
+		*off += sizeof(*vh);
+	}
+	*proto = p;
+	return SG_PARSE_OK;
+}
+
+static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off, struct sg_pkt *pk,
+				      __u32 *l3_end)
+{
+	struct iphdr *ip = data + off;
+	__u32 ihl, tot;
+
+	if ((void *)(ip + 1) > data_end)
+		return SG_PARSE_BAD;
+	if (ip->protocol != SG_IPPROTO_TCP)
+		return SG_PARSE_NOT_TCP;
+	ihl = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	if (ip->version != 4 || ihl < sizeof(*ip) || tot < ihl)
+		return SG_PARSE_BAD;
+	if (data + off + tot > data_end)
+		return SG_PARSE_BAD;
+	sg_addr_from_v4(&pk->key.saddr, ip->saddr);
+	sg_addr_from_v4(&pk->key.daddr, ip->daddr);
+	pk->l4_off = off + ihl;
+	*l3_end = off + tot;
+	/* MF set or a fragment offset: the TCP header is whole only in the first */
+	if (ip->frag_off & bpf_htons(0x3fff)) {
+		pk->frag_first = !(ip->frag_off & bpf_htons(0x1fff));
+		return SG_PARSE_FRAG;
+	}
+	return SG_PARSE_OK;
+}
+
+static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, struct sg_pkt *pk,
+				      __u32 *l3_end)
+{
+	struct ipv6hdr *ip6 = data + off;
+	__u8 nh;
+	__u32 l4;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return SG_PARSE_BAD;
+	if (data + off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > data_end)
+		return SG_PARSE_BAD;
+	__builtin_memcpy(pk->key.saddr.a, &ip6->saddr, 16);
+	__builtin_memcpy(pk->key.daddr.a, &ip6->daddr, 16);
+	*l3_end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	nh = ip6->nexthdr;
+	l4 = off + sizeof(*ip6);
+#pragma unroll
+	for (int i = 0; i < SG_MAX_V6_EXT; i++) {
+		struct {
+			__u8 nh;
+			__u8 len;
+			__be16 frag_off; /* fragment header only */
+		} *ext = data + (l4 & 0x3fff);
+
+		if (nh == SG_IPPROTO_TCP) {
+			pk->l4_off = l4;
+			return SG_PARSE_OK;
+		}
+		if ((void *)(ext + 1) > data_end)
+			return SG_PARSE_BAD;
+		switch (nh) {
+		case 0:   /* hop-by-hop */
+		case 43:  /* routing */
+		case 60:  /* destination options */
+			l4 += (ext->len + 1) * 8;
+			break;
+		case 51:  /* AH: length in 4-byte units, minus 2 */
+			l4 += (ext->len + 2) * 4;
+			break;
+		case 44:  /* fragment */
+			pk->frag_first = !(ext->frag_off & bpf_htons(0xfff8));
+			return ext->nh == SG_IPPROTO_TCP ? SG_PARSE_FRAG : SG_PARSE_NOT_TCP;
+		default:
+			return SG_PARSE_NOT_TCP;
+		}
+		nh = ext->nh;
+	}
+	return nh == SG_IPPROTO_TCP ? SG_PARSE_BAD : SG_PARSE_NOT_TCP;
+}
+
+static __always_inline int parse_tcp(void *data, void *data_end, struct sg_pkt *pk, __u32 l3_end)
+{
+	struct tcphdr *th = data + (pk->l4_off & 0x3fff);
+	__u32 doff;
+
+	if ((void *)(th + 1) > data_end)
+		return SG_PARSE_BAD;
+	doff = th->doff * 4;
+	if (doff < sizeof(*th) || pk->l4_off + doff > l3_end)
+		return SG_PARSE_BAD;
+	pk->key.sport = bpf_ntohs(th->source);
+	pk->key.dport = bpf_ntohs(th->dest);
+	pk->seq = bpf_ntohl(th->seq);
+	pk->tcp_flags = ((__u8 *)th)[13];
+	pk->payload_off = pk->l4_off + doff;
+	pk->payload_len = l3_end - pk->payload_off;
+	return SG_PARSE_OK;
+}
+
+/* Parses a frame down to the TCP payload. Returns 0 or an sg_parse_err. */
+static __always_inline int sg_parse(void *data, void *data_end, struct sg_pkt *pk)
+{
+	__u32 off = 0, l3_end = 0;
+	__u16 proto = 0;
+	int err;
+
+	err = parse_eth(data, data_end, &off, &proto);
+	if (err)
+		return err;
+	if (proto == ETH_P_IP_BE)
+		err = parse_ipv4(data, data_end, off, pk, &l3_end);
+	else if (proto == ETH_P_IPV6_BE)
+		err = parse_ipv6(data, data_end, off, pk, &l3_end);
+	else
+		return SG_PARSE_NOT_IP;
+	if (err == SG_PARSE_FRAG && pk->frag_first) {
+		/* the first fragment carries the ports: report them for counting */
+		struct tcphdr *th = data + (pk->l4_off & 0x3fff);
+
+		if ((void *)(th + 1) <= data_end) {
+			pk->key.sport = bpf_ntohs(th->source);
+			pk->key.dport = bpf_ntohs(th->dest);
+		}
+	}
+	if (err)
+		return err;
+	return parse_tcp(data, data_end, pk, l3_end);
+}
+
+#endif

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smtpguard.bpf.c - the entry points: sg_xdp_ingress reads the client side of
+ * SMTP sessions, sg_tc_egress the server's replies. The work is in the
+ * headers: parse.h (packets), flow.h (sessions), smtp.h (commands),
+ * match.h (policy), emit.h (events).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "smtpguard.h"
+#include "dfa_defs.h"
+#include "sg_dfa_tables.h"
+#include "maps.h"
+#include "parse.h"
+#include "flow.h"
+#include "emit.h"
+#include "match.h"
+#include "smtp.h"
+
+#define TC_ACT_OK 0
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline int sg_port_watched(const struct sg_config *cfg, __u16 port)
+{
+#pragma unroll
+	for (int i = 0; i < SG_MAX_PORTS; i++) {
+		if (i >= cfg->nports)
+			break;
+		if (cfg->ports[i] == port)
+			return 1;
+	}
+	return 0;
+}
+
+/* Counts the verdict of a packet that did not parse down to TCP. */
+static __always_inline int sg_not_parsed(int err, struct sg_pkt *pk, struct sg_config *cfg)
+{
+	switch (err) {
+	case SG_PARSE_NOT_IP:
+		stat_inc(SG_STAT_non_ip);
+		break;
+	case SG_PARSE_NOT_TCP:
+		stat_inc(SG_STAT_fast_pass);
+		break;
+	case SG_PARSE_FRAG:
+		/* only the first fragment names its ports; later ones pass unseen */
+		if (pk->frag_first && cfg && sg_port_watched(cfg, pk->key.dport))
+			stat_inc(SG_STAT_ip_fragment);
+		else
+			stat_inc(SG_STAT_fast_pass);
+		break;
+	default:
+		stat_inc(SG_STAT_malformed);
+	}
+	return XDP_PASS;
+}
+
+/* Where does this segment's new data start? Returns the payload offset to
+ * parse from, or -1 when there is nothing new (a retransmission). */
+static __always_inline int sg_stream_position(struct sg_flow *f, struct sg_pkt *pk)
+{
+	__s32 d = (__s32)(pk->seq - f->next_seq);
+	__u32 len = pk->payload_len;
+
+	if (d == 0) {
+		f->next_seq = pk->seq + len;
+		return 0;
+	}
+	if (d < 0) {
+		if ((__s64)d + len <= 0) {
+			stat_inc(SG_STAT_retransmits);
+			return -1;
+		}
+		/* overlaps what was parsed: parse only the new tail */
+		stat_inc(SG_STAT_retransmits);
+		f->next_seq = pk->seq + len;
+		return -d;
+	}
+	/* a gap: bytes were missed; resynchronise at the next line */
+	stat_inc(SG_STAT_seq_gaps);
+	f->flags |= SG_FLOW_GAP;
+	if (f->phase == SG_PHASE_COMMAND)
+		f->state = SG_S_S_SKIP;
+	else if (f->phase == SG_PHASE_DATA)
+		f->state = SG_S_M_TEXT;
+	f->next_seq = pk->seq + len;
+	return 0;
+}
+
+static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *pk)
+{
+	__u8 fl = pk->tcp_flags;
+	struct sg_flow *f;
+	int skip;
+
+	stat_inc(SG_STAT_watched_packets);
+	f = bpf_map_lookup_elem(&sg_flows, &pk->key);
+	if ((fl & TCPF_SYN) && !(fl & TCPF_ACK)) {
+		/* a new session (or a SYN retransmitted before any data) */
+		sg_flow_create(&pk->key, pk->seq + 1, 0);
+		return XDP_PASS;
+	}
+	if (!f) {
+		if (!pk->payload_len || (fl & TCPF_RST))
+			return XDP_PASS;
+		f = sg_flow_create(&pk->key, pk->seq, 1);
+		if (!f)
+			return XDP_PASS;
+	}
+	f->packets++;
+	f->bytes += pk->payload_len;
+	f->last_ns = bpf_ktime_get_coarse_ns();
+	if (f->flags & SG_FLOW_BLOCKED) {
+		stat_inc(SG_STAT_blocked_packets);
+		return XDP_DROP;
+	}
+	if (fl & TCPF_RST) {
+		if (f->phase != SG_PHASE_CLOSED)
+			stat_inc(SG_STAT_flows_closed);
+		f->phase = SG_PHASE_CLOSED;
+		return XDP_PASS;
+	}
+	if (pk->payload_len && f->phase != SG_PHASE_CLOSED) {
+		skip = sg_stream_position(f, pk);
+		if (skip >= 0) {
+			stat_add(SG_STAT_watched_bytes, pk->payload_len - skip);
+			sg_smtp_parse(ctx, f, pk, pk->payload_off + skip,
+				      pk->payload_off + pk->payload_len);
+		}
+	}
+	if ((fl & TCPF_FIN) && f->phase != SG_PHASE_CLOSED) {
+		f->phase = SG_PHASE_CLOSED;
+		stat_inc(SG_STAT_flows_closed);
+	}
+	if (f->flags & SG_FLOW_BLOCKED) {
+		stat_inc(SG_STAT_blocked_packets);
+		return XDP_DROP;
+	}
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int sg_xdp_ingress(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sg_config *cfg = config_get();
+	struct sg_pkt pk = {};
+	int err;
+
+	err = sg_parse(data, data_end, &pk);
+	if (err)
+		return sg_not_parsed(err, &pk, cfg);
+	if (!cfg || !sg_port_watched(cfg, pk.key.dport)) {
+		stat_inc(SG_STAT_fast_pass);
+		return XDP_PASS;
+	}
+	return sg_client_segment(ctx, &pk);
+}
+
+/* The code of the last reply line in the segment ('2'..'5'), or 0. Replies
+ * to pipelined commands come in order, so the last line answers the last
+ * command: DATA and STARTTLS must end a pipelined group (RFC 2920, 3207). */
+static __always_inline __u8 sg_last_reply_code(void *data, void *data_end, __u32 off, __u32 len)
+{
+	__u32 start = 0;
+	__u8 *p;
+
+	/* walk back from before the final LF to the previous LF: one exit
+	 * branch per byte keeps the verifier's work linear in the bound */
+	for (__u32 i = 0; i < 256; i++) {
+		__u32 at = len - 2 - i;
+
+		if (i + 2 >= len)
+			break;
+		p = data + ((off + at) & SG_POS_MASK);
+		if ((void *)(p + 1) > data_end)
+			return 0;
+		if (*p == '\n') {
+			start = at + 1;
+			break;
+		}
+		if (i == 255)
+			return 0;
+	}
+	p = data + ((off + start) & SG_POS_MASK);
+	if ((void *)(p + 1) > data_end)
+		return 0;
+	return *p >= '2' && *p <= '5' ? *p : 0;
+}
+
+SEC("tc")
+int sg_tc_egress(struct __sk_buff *skb)
+{
+	struct sg_config *cfg = config_get();
+	struct sg_flow_key key;
+	struct sg_pkt pk = {};
+	struct sg_flow *f;
+	void *data, *data_end;
+	__u8 code;
+
+	if (!cfg)
+		return TC_ACT_OK;
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (sg_parse(data, data_end, &pk) || !sg_port_watched(cfg, pk.key.sport))
+		return TC_ACT_OK;
+	__builtin_memcpy(&key.saddr, &pk.key.daddr, sizeof(key.saddr));
+	__builtin_memcpy(&key.daddr, &pk.key.saddr, sizeof(key.daddr));
+	key.sport = pk.key.dport;
+	key.dport = pk.key.sport;
+	key.pad = 0;
+	f = bpf_map_lookup_elem(&sg_flows, &key);
+	if (!f)
+		return TC_ACT_OK;
+	f->srv_packets++;
+	f->srv_bytes += pk.payload_len;
+	stat_inc(SG_STAT_tc_packets);
+	stat_add(SG_STAT_tc_bytes, pk.payload_len);
+	if (!f->await || pk.payload_len < 4)
+		return TC_ACT_OK;
+	/* a reply that waits on us is small: make it linear for direct access */
+	if (pk.payload_off + pk.payload_len > skb->data_end - skb->data && skb->len <= 1600) {
+		bpf_skb_pull_data(skb, 0);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		barrier_var(data);
+		barrier_var(data_end);
+	}
+	code = sg_last_reply_code(data, data_end, pk.payload_off, pk.payload_len);
+	if (code == '4' || code == '5') {
+		/* refused: the client stays in the command phase */
+		stat_inc(SG_STAT_replies_refused);
+		if ((f->await == SG_AWAIT_DATA && f->phase == SG_PHASE_DATA &&
+		     f->state == SG_S_M_LS) ||
+		    (f->await == SG_AWAIT_STARTTLS && f->phase == SG_PHASE_TLS)) {
+			f->phase = SG_PHASE_COMMAND;
+			f->state = SG_S_L_START;
+		}
+	}
+	if (code)
+		f->await = SG_AWAIT_NONE;
+	return TC_ACT_OK;
+}

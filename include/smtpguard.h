@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * smtpguard.h - the one header of types shared by the BPF programs and the
+ * userspace CLI: map names, keys, values, the event record, enums with their
+ * string tables, limits, and the name hash both sides must compute alike.
+ *
+ * Built by clang -target bpf (with vmlinux.h, __BPF__ defined) and by the host
+ * C compiler (with <linux/types.h>). Fixed-width types only.
+ */
+#ifndef SMTPGUARD_H
+#define SMTPGUARD_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+/* ---- public map names (kernel object names stay within 15 characters) ---- */
+#define SG_MAP_FLOWS        "sg_flows"
+#define SG_MAP_SOURCES      "sg_sources"
+#define SG_MAP_OWN_DOMAINS  "sg_own_domains"
+#define SG_MAP_BAD_HOSTS    "sg_bad_hosts"
+#define SG_MAP_TRUSTED_NETS "sg_trusted_nets"
+#define SG_MAP_BLOCKED_SRC  "sg_blocked_src"
+#define SG_MAP_CONFIG       "sg_config"
+#define SG_MAP_STATS        "sg_stats"
+#define SG_MAP_EVENTS       "sg_events"
+#define SG_PROG_XDP         "sg_xdp_ingress"
+#define SG_PROG_TC          "sg_tc_egress"
+#define SG_PIN_ROOT         "/sys/fs/bpf/smtpguard"
+
+/* ---- limits: every one named, hitting one is counted ---- */
+#ifndef SG_MAX_FLOWS
+#define SG_MAX_FLOWS        262144  /* concurrent SMTP sessions tracked (LRU) */
+#endif
+#ifndef SG_MAX_SOURCES
+#define SG_MAX_SOURCES      65536   /* distinct client addresses (LRU) */
+#endif
+#define SG_MAX_OWN_DOMAINS  4096    /* internal-domain entries (per generation) */
+#define SG_MAX_BAD_HOSTS    1048576 /* bad-host entries (per generation) */
+#define SG_MAX_NETS         16384   /* trusted-net / blocked-source prefixes */
+#define SG_MAX_PORTS        8       /* watched TCP ports */
+#define SG_NAME_MAX         128     /* policy name incl. NUL: longer is a config error */
+#define SG_MAX_LABELS       8       /* labels kept per name; longer policy names are errors */
+#define SG_TOKEN_MAX        128     /* bounded copy of the current address / EHLO argument */
+#define SG_HELO_MAX         64      /* EHLO name kept per flow for events */
+#define SG_RINGBUF_BYTES    (1 << 22)
+
+/* ---- the name hash: FNV-1a per label, suffixes combined right to left ---- */
+#define SG_FNV_BASIS 0xcbf29ce484222325ULL
+#define SG_FNV_PRIME 0x100000001b3ULL
+
+/* Fold one byte the way the kernel's byte loop does: `c | 0x20` lowercases
+ * ASCII letters and leaves digits and '-' alone. Userspace lowercases first,
+ * so the two agree on every byte that may appear in a normalised name. */
+static inline __u64 sg_label_step(__u64 h, __u8 c)
+{
+	return (h ^ (__u64)(c | 0x20)) * SG_FNV_PRIME;
+}
+
+/* murmur3's 64-bit finaliser: spreads a combined suffix over all key bits. */
+static inline __u64 sg_mix(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* suffix = mix(suffix ^ label) for labels taken from the right, starting at 0 */
+static inline __u64 sg_suffix_step(__u64 suffix, __u64 label_hash)
+{
+	return sg_mix(suffix ^ label_hash);
+}
+
+/* ---- enums with string tables (SG_*_NAMES) in the same order ---- */
+enum sg_reason {
+	SG_REASON_NONE = 0,
+	SG_REASON_SPOOFED_INTERNAL_DOMAIN,
+	SG_REASON_BAD_REDIRECT_HOST,
+	SG_REASON_RATE_EXCEEDED,
+	SG_REASON_STREAM_ANOMALY,
+	SG_REASON__COUNT,
+};
+#define SG_REASON_NAMES { "none", "spoofed_internal_domain", "bad_redirect_host", \
+			  "rate_exceeded", "stream_anomaly" }
+
+enum sg_where {
+	SG_WHERE_NONE = 0,
+	SG_WHERE_HELO,
+	SG_WHERE_MAIL_FROM,
+	SG_WHERE_HEADER_FROM,
+	SG_WHERE_BODY,
+	SG_WHERE_STREAM,
+	SG_WHERE__COUNT,
+};
+#define SG_WHERE_NAMES { "none", "helo", "mail_from", "header_from", "body", "stream" }
+
+enum sg_action {
+	SG_ACTION_OFF = 0,
+	SG_ACTION_ALERT,
+	SG_ACTION_BLOCK,
+	SG_ACTION__COUNT,
+};
+#define SG_ACTION_NAMES { "off", "alert", "block" }
+
+/* Where the client side of a session is. */
+enum sg_phase {
+	SG_PHASE_COMMAND = 0, /* SMTP commands are parsed */
+	SG_PHASE_DATA,        /* in the message after DATA, until CRLF.CRLF */
+	SG_PHASE_BDAT,        /* inside a BDAT chunk: bdat_left bytes to skip */
+	SG_PHASE_TLS,         /* after STARTTLS: ciphertext, counted not parsed */
+	SG_PHASE_CLOSED,      /* FIN or RST seen */
+	SG_PHASE__COUNT,
+};
+#define SG_PHASE_NAMES { "command", "data", "bdat", "tls", "closed" }
+
+/* The server reply that decides what a client command did (TC egress). */
+enum sg_await {
+	SG_AWAIT_NONE = 0,
+	SG_AWAIT_DATA,     /* 354 enters the message; 4xx/5xx stays in commands */
+	SG_AWAIT_STARTTLS, /* 220 starts TLS; 4xx/5xx (454) keeps parsing */
+};
+
+enum sg_flow_flags {
+	SG_FLOW_MIDSTREAM = 1 << 0, /* first packet seen was not a SYN */
+	SG_FLOW_BLOCKED   = 1 << 1, /* a block rule fired: later client segments drop */
+	SG_FLOW_ALERTED   = 1 << 2,
+	SG_FLOW_GAP       = 1 << 3, /* bytes were missed; parser resynchronised */
+	SG_FLOW_TOKEN_TRUNC = 1 << 4, /* the current token was cut at SG_TOKEN_MAX */
+};
+
+/* Global counters. sg_stats is a PERCPU_ARRAY with one entry whose value
+ * is struct sg_stats: one named u64 per counter, so `bpftool map dump name
+ * sg_stats` prints every counter by name (an array key cannot carry names:
+ * the kernel requires a plain u32 key). enum sg_stat indexes the same slots.
+ * One list, three views: the enum, the struct and the name table. */
+#define SG_STATS(X) \
+	X(fast_pass)          /* not TCP to a watched port: left untouched */ \
+	X(non_ip) \
+	X(malformed)          /* truncated or inconsistent headers: passed */ \
+	X(ip_fragment)        /* fragments of watched traffic: passed, not parsed */ \
+	X(watched_packets) \
+	X(watched_bytes)      /* client TCP payload bytes parsed */ \
+	X(flows_new) \
+	X(flows_midstream)    /* flows picked up without their SYN */ \
+	X(flows_closed) \
+	X(flow_table_full)    /* a flow could not be created */ \
+	X(commands) \
+	X(messages)           /* messages whose end of data was seen */ \
+	X(recipients) \
+	X(bdat_chunks) \
+	X(starttls) \
+	X(alerts) \
+	X(alert_helo) \
+	X(alert_mail_from) \
+	X(trusted_suppressed) /* an internal domain from a trusted source */ \
+	X(blocked_packets)    /* client segments dropped by a block rule */ \
+	X(blocked_syns)       /* SYNs from a blocked source: no flow created */ \
+	X(events_lost)        /* ring buffer full */ \
+	X(retransmits)        /* bytes already parsed: skipped */ \
+	X(seq_gaps)           /* bytes missed: parser resynchronised */ \
+	X(token_truncated)    /* an address or name longer than SG_TOKEN_MAX */ \
+	X(labels_truncated)   /* a name of more than SG_MAX_LABELS labels */ \
+	X(bad_commands)       /* a command the parser could not follow */ \
+	X(parse_budget)       /* a segment with more actions than one pass handles */ \
+	X(tc_packets)         /* server-to-client packets of watched flows */ \
+	X(tc_bytes) \
+	X(replies_refused)    /* 4xx/5xx to DATA or STARTTLS */
+
+#define SG_STAT_ENUM_(n) SG_STAT_##n,
+enum sg_stat {
+	SG_STATS(SG_STAT_ENUM_)
+	SG_STAT__COUNT,
+};
+/* the enum constants are upper case by convention in the code */
+#define SG_STAT_FIELD_(n) __u64 n;
+struct sg_stats {
+	SG_STATS(SG_STAT_FIELD_)
+};
+#define SG_STAT_NAME_(n) #n,
+#define SG_STAT_NAMES { SG_STATS(SG_STAT_NAME_) }
+
+/* ---- keys and values ---- */
+
+/* IPv4 addresses are stored as IPv4-mapped IPv6 (::ffff:a.b.c.d) everywhere, so
+ * one LPM trie and one key layout serve both families. */
+struct sg_addr {
+	__u8 a[16];
+};
+
+struct sg_flow_key {
+	struct sg_addr saddr; /* client */
+	struct sg_addr daddr; /* server */
+	__u16 sport;          /* host byte order */
+	__u16 dport;
+	__u32 pad;
+};
+
+struct sg_flow {
+	/* counters (client to server, unless named srv_) */
+	__u64 flow_id;
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 packets;
+	__u64 bytes;
+	__u64 srv_packets;
+	__u64 srv_bytes;
+	__u32 commands;
+	__u32 messages;
+	__u32 recipients;
+	__u32 alerts;
+	/* stream position */
+	__u32 next_seq;      /* next client sequence number expected */
+	__u32 flags;         /* enum sg_flow_flags */
+	enum sg_phase phase;
+	/* command parser (state as small integers: see bpf/smtp_dfa.h) */
+	__u8 state;          /* DFA state */
+	__u8 where;          /* enum sg_where of the name being read */
+	__u8 nlabels;        /* labels pushed for the current name */
+	__u8 tok_len;
+	__u8 helo_len;
+	__u8 bdat_last;      /* the BDAT line carried LAST */
+	__u8 await;          /* enum sg_await: the reply the last command waits for */
+	__u8 pad0;
+	__u16 pos;           /* scan position in the current packet (scratch) */
+	__u16 end;           /* end of the current payload (scratch) */
+	__u16 pad1[2];
+	__u64 label_hash;    /* FNV-1a of the current label */
+	__u64 labels[SG_MAX_LABELS];
+	__u64 bdat_left;     /* bytes of the current BDAT chunk still to come */
+	char token[SG_TOKEN_MAX];
+	char helo[SG_HELO_MAX];
+};
+
+/* Policy names (sg_own_domains, sg_bad_hosts): generation-tagged keys make
+ * `policy apply` atomic: the new set is written under generation g+1, then
+ * sg_config's generation flips, then generation g is deleted. */
+struct sg_name_key {
+	__u64 hash; /* suffix hash of the normalised name */
+	__u32 gen;
+	__u32 pad;
+};
+
+struct sg_name_val {
+	__u32 id;       /* config line or add order: stable for the operator */
+	__u32 labels;
+	char name[SG_NAME_MAX];
+};
+
+/* LPM key for sg_trusted_nets and sg_blocked_src: prefixlen counts the 32
+ * generation bits, so gen=g, 198.51.100.0/24 is prefixlen 32 + 96 + 24. */
+struct sg_lpm_key {
+	__u32 prefixlen;
+	__u32 gen;            /* always matched in full (prefixlen >= 32) */
+	struct sg_addr addr;
+};
+
+struct sg_net_val {
+	__u32 id;
+	__u32 prefix;         /* the configured prefix length (v4 or v6 terms) */
+	__u64 expires_ns;     /* blocked-source: CLOCK_MONOTONIC expiry, 0 = never */
+};
+
+struct sg_source {
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 messages;
+	__u64 recipients;
+	__u64 alerts;
+	__u64 flows;
+};
+
+struct sg_config {
+	__u32 generation;     /* policy generation in force */
+	__u32 nports;
+	__u16 ports[SG_MAX_PORTS];
+	enum sg_action actions[SG_REASON__COUNT];
+	__u32 rate_limit_per_min; /* 0 = none */
+	__u32 fail_closed;    /* reserved: watched flows the inspector cannot follow */
+	__u32 own_domains;    /* entries in force, for status */
+	__u32 bad_hosts;
+	__u32 trusted_nets;
+	__u32 blocked_sources;
+};
+
+/* ---- events (ring buffer sg_events) ---- */
+struct sg_event {
+	__u64 ts_ns;          /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 flow_id;
+	struct sg_addr saddr;
+	struct sg_addr daddr;
+	__u16 sport;
+	__u16 dport;
+	__u8 reason;          /* enum sg_reason */
+	__u8 where;           /* enum sg_where */
+	__u8 action;          /* enum sg_action that was applied */
+	__u8 value_len;
+	__u8 helo_len;
+	__u8 truncated;       /* value was cut at SG_TOKEN_MAX */
+	__u16 pad;
+	__u32 policy_id;
+	char match[SG_NAME_MAX];
+	char value[SG_TOKEN_MAX];
+	char helo[SG_HELO_MAX];
+};
+
+/* signature ids, fixed per (reason, where) and documented in the README */
+static inline __u32 sg_signature_id(__u8 reason, __u8 where)
+{
+	switch (reason) {
+	case SG_REASON_SPOOFED_INTERNAL_DOMAIN:
+		return where == SG_WHERE_HELO ? 9100002 :
+		       where == SG_WHERE_HEADER_FROM ? 9100003 : 9100001;
+	case SG_REASON_BAD_REDIRECT_HOST:
+		return 9100004;
+	case SG_REASON_RATE_EXCEEDED:
+		return 9100005;
+	case SG_REASON_STREAM_ANOMALY:
+		return 9100006;
+	}
+	return 9100000;
+}
+
+#ifndef __BPF__
+_Static_assert(sizeof(struct sg_flow_key) == 40, "flow key layout");
+_Static_assert(sizeof(struct sg_stats) == SG_STAT__COUNT * sizeof(__u64), "stats layout");
+_Static_assert(sizeof(struct sg_name_key) == 16, "name key layout");
+_Static_assert(sizeof(struct sg_lpm_key) == 24, "lpm key layout");
+_Static_assert(sizeof(struct sg_event) % 8 == 0, "event alignment");
+_Static_assert(SG_TOKEN_MAX <= 255 && SG_HELO_MAX <= 255, "lengths fit a __u8");
+#endif
+
+#endif /* SMTPGUARD_H */

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd_replay.c - `smtpguard replay`: the same BPF programs over captures.
+ * Every packet goes through BPF_PROG_TEST_RUN to the XDP program and then to
+ * the TC program, in capture order; each program takes only its own
+ * direction (XDP the segments to a watched port, TC those from one), as on a
+ * relay, so no parser runs in userspace. Alerts come out as live, with the
+ * capture's timestamps.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "smtpguard.h"
+#include "smtpguard.skel.h"
+#include "capture.h"
+#include "commands.h"
+#include "config.h"
+#include "eve.h"
+#include "loader.h"
+#include "policy_maps.h"
+#include "stats_print.h"
+
+struct replay {
+	struct timespec ts;        /* the packet being run */
+	__u64 packets, alerts, blocked_alerts, errors, too_big;
+	__u64 xdp_verdict[5];      /* XDP_ABORTED .. XDP_REDIRECT */
+	__u64 tc_ok, tc_other;
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct replay *r = ctx;
+	const struct sg_event *ev = data;
+
+	if (len < sizeof(*ev))
+		return 0;
+	r->alerts++;
+	if (ev->action == SG_ACTION_BLOCK)
+		r->blocked_alerts++;
+	sg_eve_write(stdout, ev, &r->ts);
+	return 0;
+}
+
+static int run_prog(int fd, const struct sg_cap_pkt *p, __u32 *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->frame, .data_size_in = p->len, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	*retval = o.retval;
+	return 0;
+}
+
+static int replay_file(const char *path, struct smtpguard *skel, struct ring_buffer *rb,
+		       struct replay *r)
+{
+	int xdp = bpf_program__fd(skel->progs.sg_xdp_ingress);
+	int tc = bpf_program__fd(skel->progs.sg_tc_egress);
+	struct sg_capture *cap;
+	struct sg_cap_pkt p;
+	char err[512];
+	__u32 rv;
+	int ret;
+
+	if (sg_capture_open(path, &cap, err, sizeof(err))) {
+		sg_err("%s", err);
+		return -EINVAL;
+	}
+	while ((ret = sg_capture_next(cap, &p, err, sizeof(err))) == 1) {
+		r->packets++;
+		r->ts = p.ts;
+		ret = run_prog(xdp, &p, &rv);
+		if (ret == -EINVAL && p.len > 3000) {
+			/* larger than one page of XDP test-run buffer: offload-sized */
+			r->too_big++;
+			continue;
+		} else if (ret) {
+			r->errors++;
+			continue;
+		}
+		r->xdp_verdict[rv < 5 ? rv : 0]++;
+		ring_buffer__consume(rb);
+		if (run_prog(tc, &p, &rv))
+			r->errors++;
+		else if (rv == 0)
+			r->tc_ok++;
+		else
+			r->tc_other++;
+		ring_buffer__consume(rb);
+	}
+	if (ret < 0)
+		sg_err("%s", err);
+	sg_capture_close(cap);
+	return ret < 0 ? -EIO : 0;
+}
+
+static void summary(const struct replay *r, struct smtpguard *skel)
+{
+	struct sg_stats s;
+
+	fprintf(stderr, "replay: %llu packets, %llu alerts (%llu blocked)\n",
+		(unsigned long long)r->packets, (unsigned long long)r->alerts,
+		(unsigned long long)r->blocked_alerts);
+	fprintf(stderr, "replay: xdp verdicts: pass %llu, drop %llu, aborted %llu, tx %llu, "
+		"redirect %llu\n", (unsigned long long)r->xdp_verdict[XDP_PASS],
+		(unsigned long long)r->xdp_verdict[XDP_DROP],
+		(unsigned long long)r->xdp_verdict[XDP_ABORTED],
+		(unsigned long long)r->xdp_verdict[XDP_TX],
+		(unsigned long long)r->xdp_verdict[XDP_REDIRECT]);
+	fprintf(stderr, "replay: tc verdicts: ok %llu, other %llu\n", (unsigned long long)r->tc_ok,
+		(unsigned long long)r->tc_other);
+	if (r->too_big)
+		fprintf(stderr, "replay: %llu frames larger than an XDP test-run page were not run "
+			"(captured with segmentation offload?)\n", (unsigned long long)r->too_big);
+	if (r->errors)
+		fprintf(stderr, "replay: %llu test runs failed\n", (unsigned long long)r->errors);
+	if (!sg_stats_read(bpf_map__fd(skel->maps.sg_stats), &s)) {
+		fprintf(stderr, "replay: counters:\n");
+		sg_stats_print(stderr, &s, 0);
+	}
+}
+
+int do_replay(int argc, char **argv, const struct sg_globals *g)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct smtpguard *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	struct replay r = {};
+	struct sg_policy pol;
+	struct sg_maps m;
+	const char *config = NULL;
+	char err[512];
+	int o, ret = -1;
+
+	while ((o = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (o == 'c')
+			config = optarg;
+		else
+			return sg_bad_usage("replay", "unknown option");
+	}
+	if (!config)
+		return sg_bad_usage("replay", "--config FILE is required");
+	if (optind >= argc)
+		return sg_bad_usage("replay", "expected at least one capture file");
+	sg_policy_init(&pol);
+	if (sg_config_load(config, &pol, err, sizeof(err))) {
+		sg_err("%s", err);
+		return -EINVAL;
+	}
+	/* a missing or unreadable capture is reported before anything loads */
+	for (int i = optind; i < argc; i++) {
+		if (access(argv[i], R_OK)) {
+			sg_err("%s: %s", argv[i], strerror(errno));
+			goto out;
+		}
+	}
+	if (sg_need_root("replay") || sg_skel_load(g, NULL, &skel))
+		goto out;
+	m = (struct sg_maps){
+		.flows = bpf_map__fd(skel->maps.sg_flows),
+		.sources = bpf_map__fd(skel->maps.sg_sources),
+		.own_domains = bpf_map__fd(skel->maps.sg_own_domains),
+		.bad_hosts = bpf_map__fd(skel->maps.sg_bad_hosts),
+		.trusted_nets = bpf_map__fd(skel->maps.sg_trusted_nets),
+		.blocked_src = bpf_map__fd(skel->maps.sg_blocked_src),
+		.config = bpf_map__fd(skel->maps.sg_config),
+		.stats = bpf_map__fd(skel->maps.sg_stats),
+		.events = bpf_map__fd(skel->maps.sg_events),
+	};
+	if (sg_policy_apply_maps(&m, &pol, err, sizeof(err))) {
+		sg_err("%s", err);
+		goto out;
+	}
+	sg_policy_warn_unenforced(&pol, config);
+	rb = ring_buffer__new(m.events, on_event, &r, NULL);
+	if (!rb) {
+		sg_err("replay: cannot read the event ring: %s", strerror(errno));
+		goto out;
+	}
+	ret = 0;
+	for (int i = optind; i < argc && !ret; i++)
+		ret = replay_file(argv[i], skel, rb, &r);
+	fflush(stdout);
+	summary(&r, skel);
+out:
+	ring_buffer__free(rb);
+	smtpguard__destroy(skel);
+	sg_policy_free(&pol);
+	return ret;
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/* loader.c - load, pin, attach, detach */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "smtpguard.h"
+#include "smtpguard.skel.h"
+#include "loader.h"
+
+/* TCX links (Linux 6.6); Debian 12's uapi headers predate them */
+#ifndef BPF_TCX_EGRESS
+#define BPF_TCX_EGRESS 47
+#endif
+
+static int sg_verbose;
+
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && sg_verbose < 2)
+		return 0;
+	if (level == LIBBPF_INFO && sg_verbose < 1)
+		return 0;
+	if (level == LIBBPF_WARN && sg_verbose < 1)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void sg_libbpf_verbosity(int verbose)
+{
+	sg_verbose = verbose;
+	libbpf_set_print(print_fn);
+}
+
+static const char *public_maps[] = { SG_MAP_FLOWS, SG_MAP_SOURCES, SG_MAP_OWN_DOMAINS,
+				     SG_MAP_BAD_HOSTS, SG_MAP_TRUSTED_NETS, SG_MAP_BLOCKED_SRC,
+				     SG_MAP_CONFIG, SG_MAP_STATS, SG_MAP_EVENTS };
+
+int sg_skel_load(const struct sg_globals *g, const char *pin_dir, struct smtpguard **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .kernel_log_level = g->verbose >= 2 ? 1 : 0);
+	struct smtpguard *skel;
+	char path[4096];
+	int err;
+
+	skel = smtpguard__open_opts(&oo);
+	if (!skel) {
+		sg_err("cannot open the BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; pin_dir && i < sizeof(public_maps) / sizeof(public_maps[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, public_maps[i]);
+
+		sg_pin_path(path, sizeof(path), pin_dir, public_maps[i]);
+		if (!m || bpf_map__set_pin_path(m, path)) {
+			sg_err("cannot set the pin path of %s", public_maps[i]);
+			smtpguard__destroy(skel);
+			return -EINVAL;
+		}
+	}
+	err = smtpguard__load(skel);
+	if (err) {
+		if (err == -EINVAL && pin_dir)
+			sg_err("cannot load the BPF programs: %s (maps pinned in %s by another "
+			       "version? unload first; -v shows libbpf's reason)", strerror(-err),
+			       pin_dir);
+		else
+			sg_err("the kernel refused the BPF programs: %s (run with -vv for the "
+			       "verifier log)", strerror(-err));
+		smtpguard__destroy(skel);
+		return err;
+	}
+	if (pin_dir) {
+		struct bpf_program *progs[] = { skel->progs.sg_xdp_ingress, skel->progs.sg_tc_egress };
+
+		for (int i = 0; i < 2; i++) {
+			sg_pin_path(path, sizeof(path), pin_dir, bpf_program__name(progs[i]));
+			err = bpf_program__pin(progs[i], path);
+			if (err) {
+				sg_err("cannot pin %s: %s", path, strerror(-err));
+				smtpguard__destroy(skel);
+				return err;
+			}
+		}
+	}
+	*out = skel;
+	return 0;
+}
+
+static int pin_link(const char *pin_dir, const char *kind, const char *ifname, int link_fd)
+{
+	char name[128], path[4096];
+
+	if (sg_link_pin_name(name, sizeof(name), kind, ifname) ||
+	    sg_pin_path(path, sizeof(path), pin_dir, name))
+		return -ENAMETOOLONG;
+	return bpf_obj_pin(link_fd, path) ? -errno : 0;
+}
+
+static int unpin_link(const char *pin_dir, const char *kind, const char *ifname)
+{
+	char name[128], path[4096];
+
+	if (sg_link_pin_name(name, sizeof(name), kind, ifname) ||
+	    sg_pin_path(path, sizeof(path), pin_dir, name))
+		return -ENAMETOOLONG;
+	return unlink(path) ? -errno : 0;
+}
+
+int sg_attach(const struct sg_globals *g, const char *ifname, enum sg_xdp_mode mode)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, xo);
+	int ifindex, xdp_fd = -1, tc_fd = -1, xlink = -1, tlink = -1, err = 0;
+
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		sg_err("%s: no such interface", ifname);
+		return -ENODEV;
+	}
+	xdp_fd = sg_pin_open(g->pin_dir, SG_PROG_XDP, 1);
+	tc_fd = sg_pin_open(g->pin_dir, SG_PROG_TC, 1);
+	if (xdp_fd < 0 || tc_fd < 0) {
+		err = -ENOENT;
+		goto out;
+	}
+	xo.flags = mode == SG_XDP_NATIVE ? XDP_FLAGS_DRV_MODE :
+		   mode == SG_XDP_GENERIC ? XDP_FLAGS_SKB_MODE : 0;
+	xlink = bpf_link_create(xdp_fd, ifindex, BPF_XDP, &xo);
+	if (xlink < 0) {
+		err = -errno;
+		if (err == -EBUSY || err == -EEXIST)
+			sg_err("%s: another XDP program is attached to it", ifname);
+		else if (err == -EOPNOTSUPP && mode == SG_XDP_NATIVE)
+			sg_err("%s: the driver has no native XDP (try --xdp-mode generic)", ifname);
+		else
+			sg_err("%s: cannot attach XDP: %s", ifname, strerror(-err));
+		goto out;
+	}
+	tlink = bpf_link_create(tc_fd, ifindex, BPF_TCX_EGRESS, NULL);
+	if (tlink < 0) {
+		err = -errno;
+		sg_err("%s: cannot attach the TC egress program (tcx, Linux >= 6.6): %s", ifname,
+		       strerror(-err));
+		goto out;
+	}
+	err = pin_link(g->pin_dir, "xdp", ifname, xlink);
+	if (!err) {
+		err = pin_link(g->pin_dir, "tc", ifname, tlink);
+		if (err)
+			unpin_link(g->pin_dir, "xdp", ifname);
+	}
+	if (err)
+		sg_err("%s: cannot pin its links in %s: %s", ifname, g->pin_dir, strerror(-err));
+out:
+	/* closing an unpinned link detaches it: a failed attach leaves nothing */
+	if (xlink >= 0)
+		close(xlink);
+	if (tlink >= 0)
+		close(tlink);
+	if (xdp_fd >= 0)
+		close(xdp_fd);
+	if (tc_fd >= 0)
+		close(tc_fd);
+	return err;
+}
+
+int sg_detach(const struct sg_globals *g, const char *ifname)
+{
+	char path[4096];
+	int err;
+
+	err = unpin_link(g->pin_dir, "xdp", ifname);
+	if (err == -ENOENT) {
+		sg_err("%s: smtpguard is not loaded on it (see 'smtpguard status')", ifname);
+		return err;
+	}
+	unpin_link(g->pin_dir, "tc", ifname);
+	if (sg_pin_each_iface(g->pin_dir, NULL, NULL) > 0)
+		return 0;
+	/* the last interface: nothing may stay pinned */
+	for (size_t i = 0; i < sizeof(public_maps) / sizeof(public_maps[0]); i++) {
+		sg_pin_path(path, sizeof(path), g->pin_dir, public_maps[i]);
+		unlink(path);
+	}
+	sg_pin_path(path, sizeof(path), g->pin_dir, SG_PROG_XDP);
+	unlink(path);
+	sg_pin_path(path, sizeof(path), g->pin_dir, SG_PROG_TC);
+	unlink(path);
+	return 0;
+}

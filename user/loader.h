@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * loader.h - the BPF object: open and load it (pinned for `load`, private for
+ * `replay`), attach it to an interface with pinned links, detach it.
+ */
+#ifndef SG_LOADER_H
+#define SG_LOADER_H
+
+#include "pin.h"
+
+struct smtpguard;
+
+enum sg_xdp_mode { SG_XDP_AUTO = 0, SG_XDP_NATIVE, SG_XDP_GENERIC };
+
+/* libbpf's messages: warnings with -v, debug with -vv */
+void sg_libbpf_verbosity(int verbose);
+
+/* Opens and loads the programs. With pin_dir, public maps are pinned there
+ * (or reused when already pinned) and so are the programs. */
+int sg_skel_load(const struct sg_globals *g, const char *pin_dir, struct smtpguard **out);
+
+/* Attaches the pinned programs to ifname: XDP ingress and TCX egress, links
+ * pinned as link_xdp_IFACE and link_tc_IFACE. One message printed on error. */
+int sg_attach(const struct sg_globals *g, const char *ifname, enum sg_xdp_mode mode);
+
+/* Removes ifname's links (which detaches the programs); when no interface is
+ * left, removes the pinned programs and maps too. */
+int sg_detach(const struct sg_globals *g, const char *ifname);
+
+#endif

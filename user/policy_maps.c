@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0
+/* policy_maps.c - writing and reading the policy in the kernel's maps */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "policy_maps.h"
+#include "pin.h"
+#include "domain.h"
+
+void sg_maps_init(struct sg_maps *m)
+{
+	m->flows = m->sources = m->own_domains = m->bad_hosts = -1;
+	m->trusted_nets = m->blocked_src = m->config = m->stats = m->events = -1;
+}
+
+void sg_maps_close(struct sg_maps *m)
+{
+	int *fds[] = { &m->flows, &m->sources, &m->own_domains, &m->bad_hosts, &m->trusted_nets,
+		       &m->blocked_src, &m->config, &m->stats, &m->events };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int sg_maps_open_pinned(const char *pin_dir, struct sg_maps *m)
+{
+	struct {
+		int *fd;
+		const char *name;
+	} t[] = {
+		{ &m->flows, SG_MAP_FLOWS },		{ &m->sources, SG_MAP_SOURCES },
+		{ &m->own_domains, SG_MAP_OWN_DOMAINS }, { &m->bad_hosts, SG_MAP_BAD_HOSTS },
+		{ &m->trusted_nets, SG_MAP_TRUSTED_NETS }, { &m->blocked_src, SG_MAP_BLOCKED_SRC },
+		{ &m->config, SG_MAP_CONFIG },		{ &m->stats, SG_MAP_STATS },
+		{ &m->events, SG_MAP_EVENTS },
+	};
+
+	sg_maps_init(m);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		*t[i].fd = sg_pin_open(pin_dir, t[i].name, 1);
+		if (*t[i].fd < 0) {
+			int err = *t[i].fd;
+
+			*t[i].fd = -1;
+			sg_maps_close(m);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int config_get(const struct sg_maps *m, struct sg_config *c)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->config, &zero, c) ? -errno : 0;
+}
+
+static int config_set(const struct sg_maps *m, const struct sg_config *c)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(m->config, &zero, c, BPF_ANY) ? -errno : 0;
+}
+
+static __u64 now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int put_name(int fd, const struct sg_policy_name *n, __u32 gen, __u64 flags)
+{
+	struct sg_name_key k = { .hash = n->hash, .gen = gen };
+	struct sg_name_val v = { .id = n->id, .labels = n->labels };
+
+	snprintf(v.name, sizeof(v.name), "%s", n->name);
+	return bpf_map_update_elem(fd, &k, &v, flags) ? -errno : 0;
+}
+
+static int put_net(int fd, const struct sg_policy_net *n, __u32 gen, __u64 flags)
+{
+	struct sg_lpm_key k = { .prefixlen = 32 + n->mapped_prefix, .gen = gen, .addr = n->addr };
+	struct sg_net_val v = { .id = n->id, .prefix = n->config_prefix };
+
+	if (n->duration_s)
+		v.expires_ns = now_mono_ns() + n->duration_s * 1000000000ULL;
+	return bpf_map_update_elem(fd, &k, &v, flags) ? -errno : 0;
+}
+
+/* Deletes every key of fd whose generation is not keep (or is, if same).
+ * Keys are collected first: deleting while walking restarts get_next_key. */
+static int sweep(int fd, size_t key_size, size_t gen_off, __u32 gen, int same)
+{
+	size_t cap = 1024, n = 0;
+	char *keys = malloc(cap * key_size), cur[64], next[64];
+	int have = 0, err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, have ? cur : NULL, next) == 0) {
+		__u32 g;
+
+		memcpy(cur, next, key_size);
+		have = 1;
+		memcpy(&g, next + gen_off, sizeof(g));
+		if ((g == gen) != !!same)
+			continue;
+		if (n == cap) {
+			char *k2 = realloc(keys, 2 * cap * key_size);
+
+			if (!k2) {
+				err = -ENOMEM;
+				break;
+			}
+			keys = k2;
+			cap *= 2;
+		}
+		memcpy(keys + n++ * key_size, next, key_size);
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, keys + i * key_size);
+	free(keys);
+	return err;
+}
+
+static int sweep_all(const struct sg_maps *m, __u32 gen, int same)
+{
+	int err = 0;
+
+	err |= sweep(m->own_domains, sizeof(struct sg_name_key),
+		     offsetof(struct sg_name_key, gen), gen, same);
+	err |= sweep(m->bad_hosts, sizeof(struct sg_name_key), offsetof(struct sg_name_key, gen),
+		     gen, same);
+	err |= sweep(m->trusted_nets, sizeof(struct sg_lpm_key), offsetof(struct sg_lpm_key, gen),
+		     gen, same);
+	err |= sweep(m->blocked_src, sizeof(struct sg_lpm_key), offsetof(struct sg_lpm_key, gen),
+		     gen, same);
+	return err;
+}
+
+static int write_generation(const struct sg_maps *m, const struct sg_policy *p, __u32 gen,
+			    char *err, size_t errlen)
+{
+	const char *what = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < p->n_own_domains; i++)
+		if ((ret = put_name(m->own_domains, &p->own_domains[i], gen, BPF_ANY)))
+			what = SG_MAP_OWN_DOMAINS;
+	for (size_t i = 0; !ret && i < p->n_bad_hosts; i++)
+		if ((ret = put_name(m->bad_hosts, &p->bad_hosts[i], gen, BPF_ANY)))
+			what = SG_MAP_BAD_HOSTS;
+	for (size_t i = 0; !ret && i < p->n_trusted_nets; i++)
+		if ((ret = put_net(m->trusted_nets, &p->trusted_nets[i], gen, BPF_ANY)))
+			what = SG_MAP_TRUSTED_NETS;
+	for (size_t i = 0; !ret && i < p->n_blocked_sources; i++)
+		if ((ret = put_net(m->blocked_src, &p->blocked_sources[i], gen, BPF_ANY)))
+			what = SG_MAP_BLOCKED_SRC;
+	if (ret)
+		snprintf(err, errlen, "%s: cannot write the new policy: %s", what, strerror(-ret));
+	return ret;
+}
+
+int sg_policy_apply_maps(const struct sg_maps *m, const struct sg_policy *p, char *err,
+			 size_t errlen)
+{
+	struct sg_config c;
+	__u32 gen;
+	int ret;
+
+	ret = config_get(m, &c);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", SG_MAP_CONFIG, strerror(-ret));
+		return ret;
+	}
+	gen = c.generation + 1;
+	/* leftovers of an apply that died half-way carry this generation */
+	sweep_all(m, gen, 1);
+	ret = write_generation(m, p, gen, err, errlen);
+	if (ret) {
+		sweep_all(m, gen, 1); /* nothing applied */
+		return ret;
+	}
+	memset(&c, 0, sizeof(c));
+	c.generation = gen;
+	c.nports = p->nports;
+	memcpy(c.ports, p->ports, sizeof(c.ports));
+	for (int r = 0; r < SG_REASON__COUNT; r++)
+		c.actions[r] = p->actions[r];
+	c.rate_limit_per_min = p->rate_limit_per_min;
+	c.own_domains = p->n_own_domains;
+	c.bad_hosts = p->n_bad_hosts;
+	c.trusted_nets = p->n_trusted_nets;
+	c.blocked_sources = p->n_blocked_sources;
+	/* the switch: one update of sg_config makes the new generation live */
+	ret = config_set(m, &c);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", SG_MAP_CONFIG, strerror(-ret));
+		sweep_all(m, gen, 1);
+		return ret;
+	}
+	sweep_all(m, gen, 0);
+	return 0;
+}
+
+/* ---- reading back ---- */
+
+static int name_cmp(const void *a, const void *b)
+{
+	const struct sg_policy_name *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int net_cmp(const void *a, const void *b)
+{
+	const struct sg_policy_net *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int read_names(int fd, __u32 gen, struct sg_policy_name **out, size_t *n, size_t *cap)
+{
+	struct sg_name_key k, *cur = NULL;
+	struct sg_name_val v;
+
+	while (bpf_map_get_next_key(fd, cur, &k) == 0) {
+		cur = &k;
+		if (k.gen != gen || bpf_map_lookup_elem(fd, &k, &v))
+			continue;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			void *p = realloc(*out, nc * sizeof(**out));
+
+			if (!p)
+				return -ENOMEM;
+			*out = p;
+			*cap = nc;
+		}
+		memset(&(*out)[*n], 0, sizeof(**out));
+		snprintf((*out)[*n].name, SG_NAME_MAX, "%s", v.name);
+		(*out)[*n].id = v.id;
+		(*out)[*n].labels = v.labels;
+		(*out)[*n].hash = k.hash;
+		(*n)++;
+	}
+	qsort(*out, *n, sizeof(**out), name_cmp);
+	return 0;
+}
+
+static int read_nets(int fd, __u32 gen, struct sg_policy_net **out, size_t *n, size_t *cap)
+{
+	struct sg_lpm_key k, *cur = NULL;
+	struct sg_net_val v;
+	__u64 now = now_mono_ns();
+
+	while (bpf_map_get_next_key(fd, cur, &k) == 0) {
+		struct sg_policy_net *e;
+
+		cur = &k;
+		if (k.gen != gen || bpf_map_lookup_elem(fd, &k, &v))
+			continue;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			void *p = realloc(*out, nc * sizeof(**out));
+
+			if (!p)
+				return -ENOMEM;
+			*out = p;
+			*cap = nc;
+		}
+		e = &(*out)[*n];
+		memset(e, 0, sizeof(*e));
+		e->addr = k.addr;
+		e->mapped_prefix = k.prefixlen - 32;
+		e->config_prefix = v.prefix;
+		e->id = v.id;
+		if (v.expires_ns)
+			e->duration_s = v.expires_ns > now ? (v.expires_ns - now) / 1000000000ULL + 1 : 0;
+		sg_prefix_format(&e->addr, e->mapped_prefix, e->config_prefix, e->text,
+				 sizeof(e->text));
+		(*n)++;
+	}
+	qsort(*out, *n, sizeof(**out), net_cmp);
+	return 0;
+}
+
+int sg_policy_read_maps(const struct sg_maps *m, struct sg_policy *p)
+{
+	struct sg_config c;
+	int err;
+
+	sg_policy_init(p);
+	err = config_get(m, &c);
+	if (err)
+		return err;
+	p->nports = c.nports;
+	memcpy(p->ports, c.ports, sizeof(p->ports));
+	for (int r = 0; r < SG_REASON__COUNT; r++)
+		p->actions[r] = c.actions[r];
+	p->rate_limit_per_min = c.rate_limit_per_min;
+	err = read_names(m->own_domains, c.generation, &p->own_domains, &p->n_own_domains,
+			 &p->cap_own_domains);
+	err = err ?: read_names(m->bad_hosts, c.generation, &p->bad_hosts, &p->n_bad_hosts,
+				&p->cap_bad_hosts);
+	err = err ?: read_nets(m->trusted_nets, c.generation, &p->trusted_nets,
+			       &p->n_trusted_nets, &p->cap_trusted_nets);
+	err = err ?: read_nets(m->blocked_src, c.generation, &p->blocked_sources,
+			       &p->n_blocked_sources, &p->cap_blocked_sources);
+	return err;
+}
+
+/* ---- one entry at a time ---- */
+
+/* Parses KIND VALUE with the config parser into a one-entry policy, so a
+ * value on the command line means exactly what it means in the file. */
+static int parse_item(const char *kind, const char *value, struct sg_policy *one, char *err,
+		      size_t errlen)
+{
+	sg_policy_init(one);
+	return sg_policy_add_item(one, kind, value, err, errlen);
+}
+
+static __u32 next_id_names(int fd, __u32 gen)
+{
+	struct sg_name_key k, *cur = NULL;
+	struct sg_name_val v;
+	__u32 max = 0;
+
+	while (bpf_map_get_next_key(fd, cur, &k) == 0) {
+		cur = &k;
+		if (k.gen == gen && !bpf_map_lookup_elem(fd, &k, &v) && v.id > max)
+			max = v.id;
+	}
+	return max + 1;
+}
+
+static __u32 next_id_nets(int fd, __u32 gen)
+{
+	struct sg_lpm_key k, *cur = NULL;
+	struct sg_net_val v;
+	__u32 max = 0;
+
+	while (bpf_map_get_next_key(fd, cur, &k) == 0) {
+		cur = &k;
+		if (k.gen == gen && !bpf_map_lookup_elem(fd, &k, &v) && v.id > max)
+			max = v.id;
+	}
+	return max + 1;
+}
+
+static int change_item(const struct sg_maps *m, const char *kind, const char *value, int add,
+		       char *err, size_t errlen)
+{
+	struct sg_policy one;
+	struct sg_config c;
+	__u32 *count = NULL;
+	int ret, fd = -1, is_net = 0;
+	__u32 limit = 0;
+
+	ret = parse_item(kind, value, &one, err, errlen);
+	if (ret)
+		return ret;
+	ret = config_get(m, &c);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", SG_MAP_CONFIG, strerror(-ret));
+		goto out;
+	}
+	if (one.n_own_domains) {
+		fd = m->own_domains, count = &c.own_domains, limit = SG_MAX_OWN_DOMAINS;
+	} else if (one.n_bad_hosts) {
+		fd = m->bad_hosts, count = &c.bad_hosts, limit = SG_MAX_BAD_HOSTS;
+	} else if (one.n_trusted_nets) {
+		fd = m->trusted_nets, count = &c.trusted_nets, is_net = 1, limit = SG_MAX_NETS;
+	} else {
+		fd = m->blocked_src, count = &c.blocked_sources, is_net = 1, limit = SG_MAX_NETS;
+	}
+	if (is_net) {
+		struct sg_policy_net *n = one.n_trusted_nets ? one.trusted_nets : one.blocked_sources;
+		struct sg_lpm_key k = { .prefixlen = 32 + n->mapped_prefix, .gen = c.generation,
+					.addr = n->addr };
+
+		if (add) {
+			if (*count >= limit) {
+				ret = -E2BIG;
+			} else {
+				n->id = next_id_nets(fd, c.generation);
+				ret = put_net(fd, n, c.generation, BPF_NOEXIST);
+			}
+		} else {
+			ret = bpf_map_delete_elem(fd, &k) ? -errno : 0;
+		}
+	} else {
+		struct sg_policy_name *n = one.n_own_domains ? one.own_domains : one.bad_hosts;
+		struct sg_name_key k = { .hash = n->hash, .gen = c.generation };
+
+		if (add) {
+			if (*count >= limit) {
+				ret = -E2BIG;
+			} else {
+				n->id = next_id_names(fd, c.generation);
+				ret = put_name(fd, n, c.generation, BPF_NOEXIST);
+			}
+		} else {
+			ret = bpf_map_delete_elem(fd, &k) ? -errno : 0;
+		}
+	}
+	if (ret == -EEXIST)
+		snprintf(err, errlen, "%s %s: already in the policy", kind, value);
+	else if (ret == -ENOENT)
+		snprintf(err, errlen, "%s %s: not in the policy", kind, value);
+	else if (ret == -E2BIG)
+		snprintf(err, errlen, "%s: the policy holds the most entries it can (%u)", kind,
+			 limit);
+	else if (ret)
+		snprintf(err, errlen, "%s %s: %s", kind, value, strerror(-ret));
+	if (!ret) {
+		*count = add ? *count + 1 : (*count ? *count - 1 : 0);
+		config_set(m, &c);
+	}
+out:
+	sg_policy_free(&one);
+	return ret;
+}
+
+int sg_policy_add_maps(const struct sg_maps *m, const char *kind, const char *value, char *err,
+		       size_t errlen)
+{
+	return change_item(m, kind, value, 1, err, errlen);
+}
+
+int sg_policy_del_maps(const struct sg_maps *m, const char *kind, const char *value, char *err,
+		       size_t errlen)
+{
+	return change_item(m, kind, value, 0, err, errlen);
+}
+
+void sg_policy_warn_unenforced(const struct sg_policy *p, const char *source)
+{
+	if (p->n_bad_hosts)
+		fprintf(stderr, "smtpguard: warning: %s: %zu bad-host entries are stored in %s but "
+			"not matched yet: message inspection is not in this version\n",
+			source, p->n_bad_hosts, SG_MAP_BAD_HOSTS);
+	if (p->rate_limit_per_min)
+		fprintf(stderr, "smtpguard: warning: %s: rate-limit is stored in %s but not "
+			"enforced yet in this version\n", source, SG_MAP_CONFIG);
+}
