@@ -28,13 +28,16 @@ BPF_HDRS   := $(wildcard bpf/*.h) include/smtpguard.h
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
-LIB_OBJS   := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+# what tests link: everything but the command layer
+LIB_OBJS   := $(filter-out $(OUTPUT)/user/main.o $(OUTPUT)/user/cmd_%.o,$(USER_OBJS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS  := $(wildcard tests/tools/*.c tests/bpf/*.c)
 TOOL_BINS  := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TOOL_SRCS))
 
 .DELETE_ON_ERROR:
+# generated headers are results, not intermediates: keep them
+.SECONDARY:
 .PHONY: all deps clean test demo bench install help unit-tests
 
 all: deps smtpguard
@@ -83,7 +86,7 @@ smtpguard: $(USER_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(wildcard tests/*/*.h) | $(OUTPUT)/tests/unit $(OUTPUT)/tests/tools $(OUTPUT)/tests/bpf
+$(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(SKELS) $(wildcard tests/*/*.h) | $(OUTPUT)/tests/unit $(OUTPUT)/tests/tools $(OUTPUT)/tests/bpf
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) $(LIBS) -o $@
 

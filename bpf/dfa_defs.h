@@ -51,12 +51,10 @@ enum {
 	A_DEND,         /* a name ended: match it */
 	A_DEND_EOL,     /* a name ended with the line */
 	A_HELO_LIT,     /* EHLO [address literal] ended */
-	A_BDAT_START,
 	A_DIGIT,        /* a digit of the BDAT size */
 	A_BDAT_LAST,
+	A_EOD,          /* CRLF.CRLF: the message ended */
+	A_COUNT,        /* at most 16: four bits of the table entry */
 };
-/* end of data (CRLF.CRLF) shares the number space: it only occurs in
- * message states, where no command action can */
-#define A_EOD A_BDAT_LAST + 1
 
 #endif

@@ -137,6 +137,7 @@ static int is_label_cls(int k)
 
 int main(void)
 {
+	_Static_assert(A_COUNT <= 16, "actions fit four bits");
 	int L_START, S_SKIP;
 	int H_PRE, H_DOM, H_LIT, H_REST;
 	int P_PRE, P_LT, P_ROUTE, P_LOCAL, P_LESC, P_QUOTE, P_QPAIR, P_DOM, P_DLIT, P_REST;
@@ -329,7 +330,7 @@ int main(void)
 	B_LAS = new_state("BDAT_LAS");
 	B_REST = new_state("BDAT_REST");
 	s = word_state(L_START, S_SKIP, "BDAT");
-	set(s, C_SP, B_SP, 0, A_BDAT_START);
+	set(s, C_SP, B_SP, 0, 0);
 	set_all(B_SP, S_SKIP, 0, 0);
 	set(B_SP, C_SP, B_SP, 0, 0);
 	set(B_SP, C_DIGIT, B_NUM, 0, A_DIGIT);

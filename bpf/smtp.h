@@ -135,6 +135,9 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 	switch (act) {
 	case A_EOL:
 		sg_line_end(f);
+		/* a BDAT line that did not parse leaves no count behind */
+		f->bdat_left = 0;
+		f->bdat_last = 0;
 		break;
 	case A_EOL_RCPT:
 		sg_line_end(f);
@@ -161,10 +164,12 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 	case A_EOL_BDAT:
 		sg_line_end(f);
 		stat_inc(SG_STAT_bdat_chunks);
-		if (f->bdat_left)
+		if (f->bdat_left) {
 			f->phase = SG_PHASE_BDAT;
-		else if (f->bdat_last)
+		} else if (f->bdat_last) {
 			sg_message_end(sc);
+			f->bdat_last = 0;
+		}
 		break;
 	case A_MAIL_START:
 		sg_token_reset(f, SG_WHERE_MAIL_FROM);
@@ -185,10 +190,6 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		break;
 	case A_HELO_LIT:
 		sg_helo_keep(f);
-		break;
-	case A_BDAT_START:
-		f->bdat_left = 0;
-		f->bdat_last = 0;
 		break;
 	case A_DIGIT:
 		if (f->bdat_left < SG_BDAT_MAX)
@@ -227,6 +228,7 @@ static __always_inline long sg_skip_phase(struct sg_scan *sc)
 			sg_message_end(sc);
 		else
 			f->phase = SG_PHASE_COMMAND;
+		f->bdat_last = 0;
 		f->state = SG_S_L_START;
 	}
 	return f->pos >= end;

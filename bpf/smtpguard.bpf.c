@@ -89,7 +89,21 @@ static __always_inline int sg_stream_position(struct sg_flow *f, struct sg_pkt *
 	return 0;
 }
 
-static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *pk)
+/* A SYN from a blocked source is dropped before any flow state exists. */
+static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const struct sg_config *cfg)
+{
+	struct sg_lpm_key key = { .prefixlen = 32 + 128, .gen = cfg->generation };
+	struct sg_net_val *v;
+
+	if (!cfg->blocked_sources)
+		return 0;
+	__builtin_memcpy(&key.addr, &pk->key.saddr, sizeof(key.addr));
+	v = bpf_map_lookup_elem(&sg_blocked_src, &key);
+	return v && (!v->expires_ns || bpf_ktime_get_ns() < v->expires_ns);
+}
+
+static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *pk,
+					     const struct sg_config *cfg)
 {
 	__u8 fl = pk->tcp_flags;
 	struct sg_flow *f;
@@ -99,6 +113,10 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	f = bpf_map_lookup_elem(&sg_flows, &pk->key);
 	if ((fl & TCPF_SYN) && !(fl & TCPF_ACK)) {
 		/* a new session (or a SYN retransmitted before any data) */
+		if (sg_source_blocked(pk, cfg)) {
+			stat_inc(SG_STAT_blocked_syns);
+			return XDP_DROP;
+		}
 		sg_flow_create(&pk->key, pk->seq + 1, 0);
 		return XDP_PASS;
 	}
@@ -157,7 +175,7 @@ int sg_xdp_ingress(struct xdp_md *ctx)
 		stat_inc(SG_STAT_fast_pass);
 		return XDP_PASS;
 	}
-	return sg_client_segment(ctx, &pk);
+	return sg_client_segment(ctx, &pk, cfg);
 }
 
 /* The code of the last reply line in the segment ('2'..'5'), or 0. Replies

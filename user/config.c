@@ -55,33 +55,47 @@ struct parse_ctx {
 	struct linebuf lb;
 };
 
-/* One policy list seen through its kind. */
+/* One policy list seen through its kind. arr is a copy of the policy's
+ * typed pointer (no void ** aliasing); list_reserve() writes it back. */
 struct list {
-	void **arr;
+	struct sg_policy *p;
+	enum kind k;
+	void *arr;
 	size_t *n, *cap;
 	size_t elem, limit;
-	const char *what, *limit_name, *directive;
+	const char *what, *limit_name;
 };
 
 static struct list list_of(struct sg_policy *p, enum kind k)
 {
 	switch (k) {
 	case K_OWN:
-		return (struct list){ (void **)&p->own_domains, &p->n_own_domains,
+		return (struct list){ p, k, p->own_domains, &p->n_own_domains,
 			&p->cap_own_domains, sizeof(*p->own_domains), SG_MAX_OWN_DOMAINS,
-			"internal domains", "SG_MAX_OWN_DOMAINS", "internal-domain" };
+			"internal domains", "SG_MAX_OWN_DOMAINS" };
 	case K_BAD:
-		return (struct list){ (void **)&p->bad_hosts, &p->n_bad_hosts,
+		return (struct list){ p, k, p->bad_hosts, &p->n_bad_hosts,
 			&p->cap_bad_hosts, sizeof(*p->bad_hosts), SG_MAX_BAD_HOSTS,
-			"bad hosts", "SG_MAX_BAD_HOSTS", "bad-host" };
+			"bad hosts", "SG_MAX_BAD_HOSTS" };
 	case K_TRUSTED:
-		return (struct list){ (void **)&p->trusted_nets, &p->n_trusted_nets,
+		return (struct list){ p, k, p->trusted_nets, &p->n_trusted_nets,
 			&p->cap_trusted_nets, sizeof(*p->trusted_nets), SG_MAX_NETS,
-			"trusted nets", "SG_MAX_NETS", "trusted-net" };
+			"trusted nets", "SG_MAX_NETS" };
 	default:
-		return (struct list){ (void **)&p->blocked_sources, &p->n_blocked_sources,
+		return (struct list){ p, k, p->blocked_sources, &p->n_blocked_sources,
 			&p->cap_blocked_sources, sizeof(*p->blocked_sources), SG_MAX_NETS,
-			"blocked sources", "SG_MAX_NETS", "blocked-source" };
+			"blocked sources", "SG_MAX_NETS" };
+	}
+}
+
+static void list_set_array(struct list *l, void *arr)
+{
+	l->arr = arr;
+	switch (l->k) {
+	case K_OWN: l->p->own_domains = arr; break;
+	case K_BAD: l->p->bad_hosts = arr; break;
+	case K_TRUSTED: l->p->trusted_nets = arr; break;
+	default: l->p->blocked_sources = arr; break;
 	}
 }
 
@@ -101,12 +115,12 @@ static int list_reserve(struct list *l, char *msg, size_t n)
 	cap = *l->cap ? *l->cap * 2 : 16;
 	if (cap > l->limit)
 		cap = l->limit;
-	q = realloc(*l->arr, cap * l->elem);
+	q = realloc(l->arr, cap * l->elem);
 	if (!q) {
 		snprintf(msg, n, "out of memory");
 		return -ENOMEM;
 	}
-	*l->arr = q;
+	list_set_array(l, q);
 	*l->cap = cap;
 	return 0;
 }
@@ -197,7 +211,7 @@ static int add_name(struct parse_ctx *c, enum kind k, const char *value, char *m
 	/* names are keyed by hash alone, in the kernel too: one entry per hash */
 	pos = index_next(&c->ix[k], hash, &probe);
 	if (pos >= 0) {
-		e = &((struct sg_policy_name *)*l.arr)[pos];
+		e = &((struct sg_policy_name *)l.arr)[pos];
 		if (strcmp(e->name, norm)) {
 			snprintf(msg, n, "\"%s\" and \"%s\" have the same 64-bit hash; "
 				 "list only one of them", norm, e->name);
@@ -208,24 +222,23 @@ static int add_name(struct parse_ctx *c, enum kind k, const char *value, char *m
 	ret = list_reserve(&l, msg, n);
 	if (ret)
 		return ret;
-	if (index_add(&c->ix[k], hash, *l.n))
-		goto oom;
-	e = &((struct sg_policy_name *)*l.arr)[*l.n];
+	if (index_add(&c->ix[k], hash, *l.n)) {
+		snprintf(msg, n, "out of memory");
+		return -ENOMEM;
+	}
+	e = &((struct sg_policy_name *)l.arr)[*l.n];
 	memset(e, 0, sizeof(*e));
 	strcpy(e->name, norm);
 	e->id = (__u32)++*l.n;
 	e->labels = (__u32)labels;
 	e->hash = hash;
 	return 0;
-oom:
-	snprintf(msg, n, "out of memory");
-	return -ENOMEM;
 }
 
 static long find_net(struct parse_ctx *c, enum kind k, const struct sg_policy_net *want,
 		     __u64 key)
 {
-	const struct sg_policy_net *arr = *list_of(c->p, k).arr;
+	const struct sg_policy_net *arr = list_of(c->p, k).arr;
 	size_t probe = 0;
 	long pos;
 
@@ -254,7 +267,7 @@ static int add_net(struct parse_ctx *c, enum kind k, const char *cidr, __u64 dur
 	key = net_key(&net.addr, net.mapped_prefix);
 	pos = find_net(c, k, &net, key);
 	if (pos >= 0) {
-		e = &((struct sg_policy_net *)*l.arr)[pos];
+		e = &((struct sg_policy_net *)l.arr)[pos];
 		return found_existing(c, e->text, e->id, msg, n);
 	}
 	ret = list_reserve(&l, msg, n);
@@ -265,7 +278,7 @@ static int add_net(struct parse_ctx *c, enum kind k, const char *cidr, __u64 dur
 		return -ENOMEM;
 	}
 	net.id = (__u32)(*l.n + 1);
-	((struct sg_policy_net *)*l.arr)[(*l.n)++] = net;
+	((struct sg_policy_net *)l.arr)[(*l.n)++] = net;
 	return 0;
 }
 
@@ -278,9 +291,9 @@ static int index_existing(struct parse_ctx *c, enum kind k)
 
 	for (i = 0; i < *l.n; i++) {
 		if (k == K_OWN || k == K_BAD) {
-			key = ((struct sg_policy_name *)*l.arr)[i].hash;
+			key = ((struct sg_policy_name *)l.arr)[i].hash;
 		} else {
-			const struct sg_policy_net *e = &((struct sg_policy_net *)*l.arr)[i];
+			const struct sg_policy_net *e = &((struct sg_policy_net *)l.arr)[i];
 
 			key = net_key(&e->addr, e->mapped_prefix);
 		}
@@ -618,63 +631,78 @@ static int parse_config_text(struct parse_ctx *c, const char *buf, size_t len, c
 	return 0;
 }
 
+/* Room for one more chunk; -EFBIG once SG_CONFIG_FILE_MAX bytes are in. */
+static int room_for_chunk(char **buf, size_t *cap, size_t len)
+{
+	size_t want;
+	char *q;
+
+	if (*cap - len >= READ_CHUNK)
+		return 0;
+	if (len >= SG_CONFIG_FILE_MAX)
+		return -EFBIG;
+	want = *cap ? *cap * 2 : 4 * READ_CHUNK;
+	if (want > SG_CONFIG_FILE_MAX + READ_CHUNK)
+		want = SG_CONFIG_FILE_MAX + READ_CHUNK;
+	q = realloc(*buf, want);
+	if (!q)
+		return -ENOMEM;
+	*buf = q;
+	*cap = want;
+	return 0;
+}
+
+/* A truncated or corrupt gzip stream shows here, not as a short read. */
+static int read_error(gzFile gz, const char *path, char *msg, size_t n)
+{
+	int errnum = Z_OK, e = errno ? errno : EIO;
+	const char *why = gzerror(gz, &errnum);
+	size_t plen = strlen(path);
+
+	if (errnum == Z_OK)
+		return 0;
+	/* zlib says "PATH: what"; the path is in the message already */
+	if (!strncmp(why, path, plen) && !strncmp(why + plen, ": ", 2))
+		why += plen + 2;
+	snprintf(msg, n, "%s: cannot read: %s", path, errnum == Z_ERRNO ? strerror(e) : why);
+	return errnum == Z_ERRNO ? -e : -EIO;
+}
+
 /* Read a whole file, plain or gzip (zlib reads plain files through). */
 static int read_all(const char *path, char **out, size_t *outlen, char *msg, size_t n)
 {
-	char *buf = NULL, *q;
 	size_t len = 0, cap = 0;
-	int got, errnum = Z_OK, e;
-	const char *why = NULL;
+	char *buf = NULL;
+	int got, ret;
 	gzFile gz;
 
 	errno = 0;
 	gz = gzopen(path, "rb");
 	if (!gz) {
-		e = errno ? errno : ENOMEM;
-		snprintf(msg, n, "%s: cannot open: %s", path, strerror(e));
-		return -e;
+		ret = errno ? errno : ENOMEM;
+		snprintf(msg, n, "%s: cannot open: %s", path, strerror(ret));
+		return -ret;
 	}
-	for (;;) {
-		if (cap - len < READ_CHUNK) {
-			if (cap > SG_CONFIG_FILE_MAX) {
-				snprintf(msg, n, "%s: larger than %u MiB", path,
-					 SG_CONFIG_FILE_MAX >> 20);
-				e = EFBIG;
-				goto fail;
-			}
-			cap = cap ? cap * 2 : 4 * READ_CHUNK;
-			q = realloc(buf, cap);
-			if (!q) {
-				snprintf(msg, n, "%s: out of memory", path);
-				e = ENOMEM;
-				goto fail;
-			}
-			buf = q;
-		}
+	while (!(ret = room_for_chunk(&buf, &cap, len))) {
 		got = gzread(gz, buf + len, READ_CHUNK);
 		if (got <= 0)
 			break;
 		len += (size_t)got;
 	}
-	/* a truncated or corrupt gzip stream shows here, not as a short read */
-	why = gzerror(gz, &errnum);
-	/* zlib says "PATH: what"; the path is in the message already */
-	if (!strncmp(why, path, strlen(path)) && !strncmp(why + strlen(path), ": ", 2))
-		why += strlen(path) + 2;
-	if (errnum != Z_OK) {
-		e = errnum == Z_ERRNO ? (errno ? errno : EIO) : EIO;
-		snprintf(msg, n, "%s: cannot read: %s", path,
-			 errnum == Z_ERRNO ? strerror(e) : why);
-		goto fail;
-	}
+	if (ret == -EFBIG)
+		snprintf(msg, n, "%s: larger than %u MiB", path, SG_CONFIG_FILE_MAX >> 20);
+	else if (ret)
+		snprintf(msg, n, "%s: out of memory", path);
+	else
+		ret = read_error(gz, path, msg, n);
 	gzclose(gz);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
 	*out = buf;
 	*outlen = len;
 	return 0;
-fail:
-	gzclose(gz);
-	free(buf);
-	return -e;
 }
 
 /* A relative path is taken from the directory of the file that names it. */

@@ -51,8 +51,8 @@ static int check_labels(const char *in, size_t len, char *out, const char *q, ch
 		if (!name_byte_ok(c))
 			return bad_char(q, c, err, errlen);
 		if (++label > SG_LABEL_MAX) {
-			snprintf(err, errlen, "invalid domain \"%s\": label longer than %d characters",
-				 q, SG_LABEL_MAX);
+			snprintf(err, errlen, "invalid domain \"%s\": label longer than %d "
+				 "characters", q, SG_LABEL_MAX);
 			return -EINVAL;
 		}
 	}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * harness.h - the real programs, loaded privately (nothing pinned or
+ * attached), a policy from config text, packets through BPF_PROG_TEST_RUN,
+ * events drained from the ring buffer. Shared by the BPF tests and `make bench`.
+ */
+#ifndef SG_TEST_HARNESS_H
+#define SG_TEST_HARNESS_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "smtpguard.h"
+#include "smtpguard.skel.h"
+#include "config.h"
+#include "loader.h"
+#include "policy_maps.h"
+#include "stats_print.h"
+#include "bpf/pkt.h"
+
+#define H_MAX_EVENTS 256
+
+struct harness {
+	struct smtpguard *skel;
+	struct sg_maps m;
+	struct ring_buffer *rb;
+	struct sg_event ev[H_MAX_EVENTS];
+	int nev;
+	int xdp_fd, tc_fd;
+};
+
+static int h_on_event(void *ctx, void *data, size_t len)
+{
+	struct harness *h = ctx;
+
+	if (len >= sizeof(struct sg_event) && h->nev < H_MAX_EVENTS)
+		memcpy(&h->ev[h->nev++], data, sizeof(struct sg_event));
+	return 0;
+}
+
+static inline int h_apply(struct harness *h, const char *config_text)
+{
+	struct sg_policy pol;
+	char err[512];
+	int ret;
+
+	sg_policy_init(&pol);
+	ret = sg_config_parse_string(config_text, "test.conf", &pol, err, sizeof(err));
+	if (!ret)
+		ret = sg_policy_apply_maps(&h->m, &pol, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "harness: %s\n", err);
+	sg_policy_free(&pol);
+	return ret;
+}
+
+static inline int h_open(struct harness *h, const char *config_text)
+{
+	struct sg_globals g = { .pin_dir = NULL };
+
+	memset(h, 0, sizeof(*h));
+	sg_libbpf_verbosity(0);
+	if (sg_skel_load(&g, NULL, &h->skel))
+		return -1;
+	h->m = (struct sg_maps){
+		.flows = bpf_map__fd(h->skel->maps.sg_flows),
+		.sources = bpf_map__fd(h->skel->maps.sg_sources),
+		.own_domains = bpf_map__fd(h->skel->maps.sg_own_domains),
+		.bad_hosts = bpf_map__fd(h->skel->maps.sg_bad_hosts),
+		.trusted_nets = bpf_map__fd(h->skel->maps.sg_trusted_nets),
+		.blocked_src = bpf_map__fd(h->skel->maps.sg_blocked_src),
+		.config = bpf_map__fd(h->skel->maps.sg_config),
+		.stats = bpf_map__fd(h->skel->maps.sg_stats),
+		.events = bpf_map__fd(h->skel->maps.sg_events),
+	};
+	h->xdp_fd = bpf_program__fd(h->skel->progs.sg_xdp_ingress);
+	h->tc_fd = bpf_program__fd(h->skel->progs.sg_tc_egress);
+	h->rb = ring_buffer__new(h->m.events, h_on_event, h, NULL);
+	if (!h->rb || h_apply(h, config_text))
+		return -1;
+	return 0;
+}
+
+static inline void h_close(struct harness *h)
+{
+	ring_buffer__free(h->rb);
+	smtpguard__destroy(h->skel);
+}
+
+/* Runs one frame through a program; returns its verdict (or -errno). */
+static inline int h_run(struct harness *h, int fd, const void *frame, int len, int repeat,
+			__u32 *duration)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
+		    .repeat = repeat ? repeat : 1);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	if (duration)
+		*duration = o.duration;
+	ring_buffer__consume(h->rb);
+	return o.retval;
+}
+
+static inline int h_xdp(struct harness *h, const void *frame, int len)
+{
+	return h_run(h, h->xdp_fd, frame, len, 1, NULL);
+}
+
+static inline int h_tc(struct harness *h, const void *frame, int len)
+{
+	return h_run(h, h->tc_fd, frame, len, 1, NULL);
+}
+
+static inline void h_stats(struct harness *h, struct sg_stats *s)
+{
+	sg_stats_read(h->m.stats, s);
+}
+
+/* ---- a TCP session: the client's SYN and segments, the server's replies ---- */
+
+struct sess {
+	struct harness *h;
+	struct pkt_spec ps;     /* client to server */
+	__u32 seq, srv_seq;
+};
+
+static inline void sess_init(struct sess *s, struct harness *h, const char *src, const char *dst,
+			     __u16 sport)
+{
+	memset(s, 0, sizeof(*s));
+	s->h = h;
+	s->ps.v6 = strchr(src, ':') != NULL;
+	s->ps.src = src;
+	s->ps.dst = dst;
+	s->ps.sport = sport;
+	s->ps.dport = 25;
+	s->seq = 1000000 + sport * 7;
+	s->srv_seq = 5000;
+}
+
+static inline int sess_syn(struct sess *s)
+{
+	__u8 f[PKT_MAX];
+	struct pkt_spec ps = s->ps;
+	int n;
+
+	ps.seq = s->seq;
+	ps.flags = 0x02;
+	n = pkt_build(f, &ps, "", 0);
+	s->seq++;
+	return h_xdp(s->h, f, n);
+}
+
+/* Sends data as one segment at the current sequence; returns the verdict. */
+static inline int sess_send(struct sess *s, const void *data, size_t len)
+{
+	__u8 f[PKT_MAX];
+	struct pkt_spec ps = s->ps;
+	int n;
+
+	ps.seq = s->seq;
+	n = pkt_build(f, &ps, data, len);
+	s->seq += len;
+	return h_xdp(s->h, f, n);
+}
+
+static inline int sess_send_str(struct sess *s, const char *text)
+{
+	return sess_send(s, text, strlen(text));
+}
+
+/* The server's reply, through the TC program. */
+static inline int sess_reply(struct sess *s, const char *text)
+{
+	__u8 f[PKT_MAX];
+	struct pkt_spec ps = s->ps;
+	int n;
+
+	ps.src = s->ps.dst;
+	ps.dst = s->ps.src;
+	ps.sport = s->ps.dport;
+	ps.dport = s->ps.sport;
+	ps.seq = s->srv_seq;
+	ps.ack = s->seq;
+	n = pkt_build(f, &ps, text, strlen(text));
+	s->srv_seq += strlen(text);
+	return h_tc(s->h, f, n);
+}
+
+static inline int sess_flow(struct sess *s, struct sg_flow *out)
+{
+	struct sg_flow_key k = {};
+
+	if (s->ps.v6) {
+		inet_pton(AF_INET6, s->ps.src, k.saddr.a);
+		inet_pton(AF_INET6, s->ps.dst, k.daddr.a);
+	} else {
+		k.saddr.a[10] = k.saddr.a[11] = 0xff;
+		k.daddr.a[10] = k.daddr.a[11] = 0xff;
+		inet_pton(AF_INET, s->ps.src, k.saddr.a + 12);
+		inet_pton(AF_INET, s->ps.dst, k.daddr.a + 12);
+	}
+	k.sport = s->ps.sport;
+	k.dport = s->ps.dport;
+	return bpf_map_lookup_elem(s->h->m.flows, &k, out) ? -errno : 0;
+}
+
+#endif
