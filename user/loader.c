@@ -44,6 +44,12 @@ static const char *public_maps[] = { SG_MAP_FLOWS, SG_MAP_SOURCES, SG_MAP_OWN_DO
 
 int sg_skel_load(const struct sg_globals *g, const char *pin_dir, struct smtpguard **out)
 {
+	return sg_skel_load_opts(g, pin_dir, NULL, out);
+}
+
+int sg_skel_load_opts(const struct sg_globals *g, const char *pin_dir,
+		      const struct sg_load_opts *lo, struct smtpguard **out)
+{
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .kernel_log_level = g->verbose >= 2 ? 1 : 0);
 	struct smtpguard *skel;
 	char path[4096];
@@ -53,6 +59,11 @@ int sg_skel_load(const struct sg_globals *g, const char *pin_dir, struct smtpgua
 	if (!skel) {
 		sg_err("cannot open the BPF object: %s", strerror(errno));
 		return -errno;
+	}
+	if (lo) {
+		skel->rodata->sg_ignore_seq = lo->ignore_seq;
+		if (lo->ringbuf_bytes)
+			bpf_map__set_max_entries(skel->maps.sg_events, lo->ringbuf_bytes);
 	}
 	for (size_t i = 0; pin_dir && i < sizeof(public_maps) / sizeof(public_maps[0]); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, public_maps[i]);

@@ -6,6 +6,7 @@
 #ifndef SG_LOADER_H
 #define SG_LOADER_H
 
+#include <linux/types.h>
 #include "pin.h"
 
 struct smtpguard;
@@ -18,6 +19,15 @@ void sg_libbpf_verbosity(int verbose);
 /* Opens and loads the programs. With pin_dir, public maps are pinned there
  * (or reused when already pinned) and so are the programs. */
 int sg_skel_load(const struct sg_globals *g, const char *pin_dir, struct smtpguard **out);
+
+/* Knobs for the benchmark only: parse every repetition of a test-run packet
+ * (no sequence tracking) and a ring big enough for every repetition's event. */
+struct sg_load_opts {
+	int ignore_seq;
+	__u32 ringbuf_bytes;
+};
+int sg_skel_load_opts(const struct sg_globals *g, const char *pin_dir,
+		      const struct sg_load_opts *lo, struct smtpguard **out);
 
 /* Attaches the pinned programs to ifname: XDP ingress and TCX egress, links
  * pinned as link_xdp_IFACE and link_tc_IFACE. One message printed on error. */

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench.c - `make bench`: ns per packet through BPF_PROG_TEST_RUN for the
+ * cases the issue names, against an empty XDP program on the same machine in
+ * the same rounds. Reports min / median / max of ROUNDS rounds, each of
+ * REPEAT repetitions; the cases run interleaved within a round so ratios
+ * inside a round are fair. Reports figures, asserts nothing.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <linux/bpf.h>
+#include "bpf/harness.h"
+
+#define ROUNDS 5
+#define REPEAT 100000
+
+struct bcase {
+	const char *name;
+	__u8 frame[PKT_MAX];
+	int len;
+	int prog;          /* fd */
+	int payload;       /* bytes of TCP payload, for GB/s */
+	__u32 ns[ROUNDS];
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int empty_prog(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "sg_bench_empty", "GPL", insns, 2, NULL);
+}
+
+/* A session on its own port, brought to the state the case measures. */
+static void prepare(struct harness *h, struct bcase *c, const char *name, __u16 sport,
+		    const char *setup, const char *payload, int plen)
+{
+	struct sess s;
+
+	sess_init(&s, h, "198.51.100.7", "192.0.2.25", sport);
+	sess_syn(&s);
+	if (setup)
+		sess_send_str(&s, setup);
+	s.ps.seq = s.seq;
+	c->name = name;
+	c->len = pkt_build(c->frame, &s.ps, payload, plen);
+	c->prog = h->xdp_fd;
+	c->payload = plen;
+}
+
+static void verifier_figures(int fd, const char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	printf("%-16s %6u xlated insns, %6u JITed bytes, %7u verified insns\n", name,
+	       info.xlated_prog_len / 8, info.jited_prog_len, info.verified_insns);
+}
+
+int main(void)
+{
+	struct sg_load_opts lo = { .ignore_seq = 1, .ringbuf_bytes = 1 << 26 };
+	struct sg_globals g = {};
+	struct harness h;
+	static struct bcase cases[10];
+	int n = 0, empty;
+	char data[1449], mail_hit[64], cmd40[64];
+	/* payload lengths come from strlen: a stray NUL would leave the flow
+	 * skipping to the next line and measure the wrong path */
+	const char *ehlo = "EHLO mail.outside.test\r\n";
+	const char *mail_miss = "MAIL FROM:<ceo@mail.outside.test> SIZE=1234\r\n";
+	cpu_set_t cpus;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "bench: needs root (CAP_BPF)\n");
+		return 1;
+	}
+	CPU_ZERO(&cpus);
+	CPU_SET(1, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+
+	memset(&h, 0, sizeof(h));
+	if (sg_skel_load_opts(&g, NULL, &lo, &h.skel))
+		return 1;
+	h.m = (struct sg_maps){
+		.flows = bpf_map__fd(h.skel->maps.sg_flows),
+		.sources = bpf_map__fd(h.skel->maps.sg_sources),
+		.own_domains = bpf_map__fd(h.skel->maps.sg_own_domains),
+		.bad_hosts = bpf_map__fd(h.skel->maps.sg_bad_hosts),
+		.trusted_nets = bpf_map__fd(h.skel->maps.sg_trusted_nets),
+		.blocked_src = bpf_map__fd(h.skel->maps.sg_blocked_src),
+		.config = bpf_map__fd(h.skel->maps.sg_config),
+		.stats = bpf_map__fd(h.skel->maps.sg_stats),
+		.events = bpf_map__fd(h.skel->maps.sg_events),
+	};
+	h.xdp_fd = bpf_program__fd(h.skel->progs.sg_xdp_ingress);
+	h.tc_fd = bpf_program__fd(h.skel->progs.sg_tc_egress);
+	h.rb = ring_buffer__new(h.m.events, h_on_event, &h, NULL);
+	if (!h.rb || h_apply(&h, "port 25\ninternal-domain corp.example\n"
+				 "trusted-net 203.0.113.0/24\n"))
+		return 1;
+	empty = empty_prog();
+	if (empty < 0) {
+		perror("bench: empty program");
+		return 1;
+	}
+
+	/* the non-SMTP fast path */
+	{
+		struct pkt_spec ps = { .src = "198.51.100.7", .dst = "192.0.2.25", .sport = 5353,
+				       .dport = 53, .udp = 1 };
+		char pad[1460] = { 0 };
+
+		cases[n].name = "empty XDP 64B";
+		cases[n].len = pkt_build(cases[n].frame, &ps, pad, 64 - 42);
+		cases[n].prog = empty;
+		n++;
+		cases[n] = cases[n - 1];
+		cases[n].name = "UDP 64B";
+		cases[n].prog = h.xdp_fd;
+		n++;
+		ps.udp = 0;
+		ps.dport = 443;
+		ps.flags = 0x18;
+		cases[n].name = "TCP:443 1514B";
+		cases[n].len = pkt_build(cases[n].frame, &ps, pad, 1460);
+		cases[n].prog = h.xdp_fd;
+		n++;
+	}
+	/* a 40-byte command segment that carries no name to match */
+	snprintf(cmd40, sizeof(cmd40), "RCPT TO:<alice@corp.example> NOTIFY=NO\r\n");
+	prepare(&h, &cases[n++], "RCPT 40B", 30001, "EHLO mail.outside.test\r\n", cmd40,
+		strlen(cmd40));
+	prepare(&h, &cases[n++], "EHLO 24B", 30002, NULL, ehlo, strlen(ehlo));
+	snprintf(mail_hit, sizeof(mail_hit), "MAIL FROM:<ceo@corp.example> SIZE=1234\r\n");
+	prepare(&h, &cases[n++], "MAIL miss 45B", 30003, NULL, mail_miss, strlen(mail_miss));
+	prepare(&h, &cases[n++], "MAIL hit 40B", 30004, NULL, mail_hit, strlen(mail_hit));
+	for (int i = 0; i < 1448; i++)
+		data[i] = (i % 78 == 76) ? '\r' : (i % 78 == 77) ? '\n' : "abcdefgh ij"[i % 11];
+	prepare(&h, &cases[n++], "DATA 1448B", 30005,
+		"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n", data, 1448);
+
+	/* warm-up, then the rounds, interleaved */
+	for (int r = -1; r < ROUNDS; r++) {
+		for (int i = 0; i < n; i++) {
+			__u32 d = 0;
+
+			if (h_run(&h, cases[i].prog, cases[i].frame, cases[i].len, REPEAT, &d) < 0) {
+				fprintf(stderr, "bench: %s: test run failed\n", cases[i].name);
+				return 1;
+			}
+			h.nev = 0;
+			if (r >= 0)
+				cases[i].ns[r] = d;
+		}
+	}
+
+	printf("smtpguard bench: BPF_PROG_TEST_RUN, repeat %d, %d rounds (+1 warm-up), CPU 1\n",
+	       REPEAT, ROUNDS);
+	printf("%-16s %7s %7s %7s %9s %8s\n", "case", "min", "median", "max", "vs empty", "GB/s");
+	qsort(cases[0].ns, ROUNDS, sizeof(__u32), cmp_u32);
+	for (int i = 0; i < n; i++) {
+		__u32 *v = cases[i].ns;
+		char gbs[16] = "";
+
+		qsort(v, ROUNDS, sizeof(__u32), cmp_u32);
+		if (cases[i].payload > 1000)
+			snprintf(gbs, sizeof(gbs), "%.2f", (double)cases[i].payload / v[ROUNDS / 2]);
+		printf("%-16s %7u %7u %7u %8.2fx %8s\n", cases[i].name, v[0], v[ROUNDS / 2],
+		       v[ROUNDS - 1], (double)v[ROUNDS / 2] / cases[0].ns[ROUNDS / 2], gbs);
+	}
+	printf("(ns per packet; GB/s = payload bytes / median ns)\n\n");
+	/* what one run of each case does, so a figure is never for the wrong path */
+	printf("%-16s %8s %8s %8s\n", "per run", "commands", "alerts", "bytes");
+	for (int i = 0; i < n; i++) {
+		struct sg_stats a, b;
+
+		h_stats(&h, &a);
+		h_run(&h, cases[i].prog, cases[i].frame, cases[i].len, 1, NULL);
+		h_stats(&h, &b);
+		printf("%-16s %8llu %8llu %8llu\n", cases[i].name,
+		       (unsigned long long)(b.commands - a.commands),
+		       (unsigned long long)(b.alerts - a.alerts),
+		       (unsigned long long)(b.watched_bytes - a.watched_bytes));
+	}
+	printf("\n");
+	verifier_figures(h.xdp_fd, "sg_xdp_ingress");
+	verifier_figures(h.tc_fd, "sg_tc_egress");
+	close(empty);
+	h_close(&h);
+	return 0;
+}
