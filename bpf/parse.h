@@ -78,7 +78,7 @@ static __always_inline int parse_eth(void *data, void *data_end, __u32 *off, __u
 }
 
 static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off, struct sg_pkt *pk,
-				      __u32 *l3_end)
+				      __u32 *l3_end, int whole)
 {
 	struct iphdr *ip = data + off;
 	__u32 ihl, tot;
@@ -91,7 +91,7 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off, str
 	tot = bpf_ntohs(ip->tot_len);
 	if (ip->version != 4 || ihl < sizeof(*ip) || tot < ihl)
 		return SG_PARSE_BAD;
-	if (data + off + tot > data_end)
+	if (whole && data + off + tot > data_end)
 		return SG_PARSE_BAD;
 	sg_addr_from_v4(&pk->key.saddr, ip->saddr);
 	sg_addr_from_v4(&pk->key.daddr, ip->daddr);
@@ -106,7 +106,7 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off, str
 }
 
 static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, struct sg_pkt *pk,
-				      __u32 *l3_end)
+				      __u32 *l3_end, int whole)
 {
 	struct ipv6hdr *ip6 = data + off;
 	__u8 nh;
@@ -114,7 +114,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, str
 
 	if ((void *)(ip6 + 1) > data_end)
 		return SG_PARSE_BAD;
-	if (data + off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > data_end)
+	if (whole && data + off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > data_end)
 		return SG_PARSE_BAD;
 	__builtin_memcpy(pk->key.saddr.a, &ip6->saddr, 16);
 	__builtin_memcpy(pk->key.daddr.a, &ip6->daddr, 16);
@@ -174,8 +174,10 @@ static __always_inline int parse_tcp(void *data, void *data_end, struct sg_pkt *
 	return SG_PARSE_OK;
 }
 
-/* Parses a frame down to the TCP payload. Returns 0 or an sg_parse_err. */
-static __always_inline int sg_parse(void *data, void *data_end, struct sg_pkt *pk)
+/* Parses a frame down to the TCP payload. Returns 0 or an sg_parse_err.
+ * whole: the whole IP packet must be in [data, data_end) (XDP); TC egress
+ * skbs keep their payload in page fragments, so TC parses headers only. */
+static __always_inline int sg_parse(void *data, void *data_end, struct sg_pkt *pk, int whole)
 {
 	__u32 off = 0, l3_end = 0;
 	__u16 proto = 0;
@@ -185,9 +187,9 @@ static __always_inline int sg_parse(void *data, void *data_end, struct sg_pkt *p
 	if (err)
 		return err;
 	if (proto == ETH_P_IP_BE)
-		err = parse_ipv4(data, data_end, off, pk, &l3_end);
+		err = parse_ipv4(data, data_end, off, pk, &l3_end, whole);
 	else if (proto == ETH_P_IPV6_BE)
-		err = parse_ipv6(data, data_end, off, pk, &l3_end);
+		err = parse_ipv6(data, data_end, off, pk, &l3_end, whole);
 	else
 		return SG_PARSE_NOT_IP;
 	if (err == SG_PARSE_FRAG && pk->frag_first) {

@@ -175,7 +175,7 @@ int sg_xdp_ingress(struct xdp_md *ctx)
 	struct sg_pkt pk = {};
 	int err;
 
-	err = sg_parse(data, data_end, &pk);
+	err = sg_parse(data, data_end, &pk, 1);
 	if (err)
 		return sg_not_parsed(err, &pk, cfg);
 	if (!cfg || !sg_port_watched(cfg, pk.key.dport)) {
@@ -236,7 +236,7 @@ int sg_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	if (sg_parse(data, data_end, &pk) || !sg_port_watched(cfg, pk.key.sport))
+	if (sg_parse(data, data_end, &pk, 0) || !sg_port_watched(cfg, pk.key.sport))
 		return TC_ACT_OK;
 	__builtin_memcpy(&key.saddr, &pk.key.daddr, sizeof(key.saddr));
 	__builtin_memcpy(&key.daddr, &pk.key.saddr, sizeof(key.daddr));
@@ -252,9 +252,10 @@ int sg_tc_egress(struct __sk_buff *skb)
 	stat_add(SG_STAT_tc_bytes, pk.payload_len);
 	if (!f->await || pk.payload_len < 4)
 		return TC_ACT_OK;
-	/* a reply that waits on us is small: make it linear for direct access */
-	if (pk.payload_off + pk.payload_len > skb->data_end - skb->data && skb->len <= 1600)
-		bpf_skb_pull_data(skb, 0);
+	/* a reply that waits on us is small: make it linear for direct access
+	 * (only then: pulling unclones, a copy of every TCP egress skb) */
+	if (skb->len <= 2048)
+		bpf_skb_pull_data(skb, skb->len);
 	code = sg_last_reply_code(skb, pk.payload_off, pk.payload_len);
 	if (code == '4' || code == '5') {
 		/* refused: the client stays in the command phase */
