@@ -5,7 +5,8 @@
 set -euo pipefail
 
 pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev pkg-config
-      make gcc iproute2 postfix swaks tcpdump python3 python3-jsonschema procps
+      make gcc iproute2 postfix swaks libio-socket-inet6-perl tcpdump python3
+      python3-jsonschema procps
       util-linux)
 
 missing=()

@@ -21,8 +21,9 @@ LAB_REPO=${LAB_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 SMTPGUARD=${SMTPGUARD:-$LAB_REPO/smtpguard}
 
 # Names are fixed at source time so that lab_down can find everything even if
-# lab_up died half way. $$ and $RANDOM keep parallel runs apart.
-LAB_ID=${LAB_ID:-sg-$$-$RANDOM}
+# lab_up died half way. $$ and $RANDOM keep parallel runs apart; nothing is
+# taken from the environment, so a lab started inside another gets its own.
+LAB_ID=sg-$$-$RANDOM
 LAB_RELAY_NS=$LAB_ID-relay
 LAB_ROUTER_NS=$LAB_ID-router
 LAB_OUT_NS=$LAB_ID-out
@@ -35,7 +36,7 @@ LAB_OUT_IP6=2001:db8:bad::7
 LAB_PARTNER_IP4=203.0.113.5
 LAB_PARTNER_IP6=2001:db8:203::5
 LAB_PIN_DIR=/sys/fs/bpf/smtpguard-lab-${LAB_ID#sg-}
-LAB_DIR=${LAB_DIR:-}
+LAB_DIR=
 LAB_MAILDIR=
 LAB_SG_CONF=
 LAB_MAILLOG=
@@ -48,7 +49,6 @@ LAB_BG_PIDS=()     # background processes lab_down stops (tcpdump, events --foll
 LAB_ON_DOWN=()     # caller's cleanup commands, run first by lab_down
 LAB_CAPTURE_PID=
 LAB_CAPTURE_FILE=
-LAB_NS_MADE=()
 
 lab_log() { echo "lab: $*" >&2; }
 lab_vlog() { [ "${LAB_VERBOSE:-0}" = 1 ] && echo "lab: $*" >&2; return 0; }
@@ -68,7 +68,7 @@ lab_wait_until()
 
 lab_ns_exists() { [ -e "/run/netns/$1" ]; }
 
-# ip netns exec, but for a namespace of this lab only.
+# lab_nsx NS CMD... - CMD in namespace NS (network, and a private /sys mount).
 lab_nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # Check what lab_up needs; print one reason and fail if something is missing.
@@ -89,7 +89,6 @@ lab_check_env()
 lab_ns_add()
 {
 	ip netns add "$1" || return 1
-	LAB_NS_MADE+=("$1")
 	# DAD would hold the v6 addresses "tentative" for ~1 s and make the first
 	# connect fail; set before any interface exists so veths inherit it.
 	lab_nsx "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
@@ -121,21 +120,23 @@ lab_net_up()
 	done
 	lab_nsx "$LAB_ROUTER_NS" sysctl -qw net.ipv4.ip_forward=1 \
 		net.ipv6.conf.all.forwarding=1 || return 1
-	lab_link "$LAB_RELAY_NS" "$LAB_IFACE" "$LAB_RELAY_IP4/24" "$LAB_RELAY_IP6/64" r-relay \
-		192.0.2.1 2001:db8:25::1 192.0.2.1/24 2001:db8:25::1/64 &&
-		lab_link "$LAB_OUT_NS" eth0 "$LAB_OUT_IP4/24" "$LAB_OUT_IP6/48" r-out \
-			198.51.100.1 2001:db8:bad::1 198.51.100.1/24 2001:db8:bad::1/48 &&
-		lab_link "$LAB_PARTNER_NS" eth0 "$LAB_PARTNER_IP4/24" "$LAB_PARTNER_IP6/64" r-partner \
-			203.0.113.1 2001:db8:203::1 203.0.113.1/24 2001:db8:203::1/64 ||
-		{ lab_log "cannot wire the namespaces"; return 1; }
-	# Without ethtool the senders' TSO cannot be switched off; capping GSO at
-	# one MSS makes every frame on sg0 MTU-sized whether or not an XDP program
-	# is attached, so captures match what the XDP program sees.
-	local pair
+	if ! lab_link "$LAB_RELAY_NS" "$LAB_IFACE" "$LAB_RELAY_IP4/24" "$LAB_RELAY_IP6/64" r-relay \
+		192.0.2.1 2001:db8:25::1 192.0.2.1/24 2001:db8:25::1/64 ||
+		! lab_link "$LAB_OUT_NS" eth0 "$LAB_OUT_IP4/24" "$LAB_OUT_IP6/48" r-out \
+			198.51.100.1 2001:db8:bad::1 198.51.100.1/24 2001:db8:bad::1/48 ||
+		! lab_link "$LAB_PARTNER_NS" eth0 "$LAB_PARTNER_IP4/24" "$LAB_PARTNER_IP6/64" r-partner \
+			203.0.113.1 2001:db8:203::1 203.0.113.1/24 2001:db8:203::1/64; then
+		lab_log "cannot wire the namespaces"
+		return 1
+	fi
+	# Without ethtool the senders' TSO cannot be switched off, and tcpdump on
+	# sg0 then records 64 KB GSO frames while an XDP program there sees
+	# MTU-sized ones. Capping GSO at one segment makes both see the same.
+	local pair ifc
 	for pair in "$LAB_OUT_NS eth0" "$LAB_PARTNER_NS eth0" "$LAB_ROUTER_NS r-relay" \
 		"$LAB_RELAY_NS $LAB_IFACE"; do
-		set -- $pair
-		ip -n "$1" link set dev "$2" gso_max_size 1500 gso_max_segs 1 2>/dev/null || true
+		read -r ns ifc <<<"$pair"
+		ip -n "$ns" link set dev "$ifc" gso_max_size 1500 gso_max_segs 1 2>/dev/null || true
 	done
 }
 
@@ -231,6 +232,8 @@ lab_postfix_start()
 		>"$LAB_DIR/postfix/start.log" 2>&1; then
 		lab_log "postfix start failed:"
 		cat "$LAB_DIR/postfix/start.log" >&2
+		# Postfix logs nowhere else: no maillog means it could not even log
+		[ -s "$LAB_MAILLOG" ] || lab_log "no $LAB_MAILLOG: is maillog_file under maillog_file_prefixes?"
 		lab_dump_logs
 		return 1
 	fi
@@ -319,19 +322,21 @@ lab_up()
 # lab_on_down CMD - run CMD (eval'd) at the start of lab_down.
 lab_on_down() { LAB_ON_DOWN+=("$1"); }
 
+lab__ns_idle() { [ -z "$(ip netns pids "$1" 2>/dev/null)" ]; }
+
 # Kill what still runs inside a namespace we made (only our Postfix children,
 # tcpdump or smtpguard can be there), so deleting it really frees it.
 lab_ns_kill()
 {
 	local ns=$1 pids
+	lab__ns_idle "$ns" && return 0
 	pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
-	[ -n "${pids// /}" ] || return 0
 	# shellcheck disable=SC2086
 	kill -TERM $pids 2>/dev/null || true
-	lab_wait_until 3 eval '[ -z "$(ip netns pids '"$ns"' 2>/dev/null)" ]' && return 0
+	lab_wait_until 3 lab__ns_idle "$ns" && return 0
 	pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
 	# shellcheck disable=SC2086
-	[ -n "${pids// /}" ] && kill -KILL $pids 2>/dev/null || true
+	if [ -n "${pids// /}" ]; then kill -KILL $pids 2>/dev/null || true; fi
 	return 0
 }
 
@@ -504,7 +509,8 @@ lab_capture_stop()
 	lab_bg_stop "$LAB_CAPTURE_PID"
 	LAB_CAPTURE_PID=
 	rm -f "$LAB_CAPTURE_FILE.log"
-	[ -s "$LAB_CAPTURE_FILE" ]
+	# more than the 24-byte pcap file header: at least one packet
+	[ "$(stat -c %s "$LAB_CAPTURE_FILE" 2>/dev/null || echo 0)" -gt 24 ]
 }
 
 # swaks speaks IPv6 only with IO::Socket::INET6 (Debian: libio-socket-inet6-perl).
