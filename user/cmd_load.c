@@ -31,6 +31,15 @@ int sg_bad_usage(const char *cmd, const char *fmt, ...)
 	return -EINVAL;
 }
 
+int sg_bad_option(const char *cmd, int o, char **argv)
+{
+	const char *opt = argv[optind - 1];
+
+	if (o == ':')
+		return sg_bad_usage(cmd, "%s needs a value", opt);
+	return sg_bad_usage(cmd, "unknown option '%s'", opt);
+}
+
 static int parse_mode(const char *s, enum sg_xdp_mode *m)
 {
 	if (!strcmp(s, "auto"))
@@ -44,6 +53,24 @@ static int parse_mode(const char *s, enum sg_xdp_mode *m)
 	return 0;
 }
 
+static int apply_policy(const struct sg_globals *g, const struct sg_policy *pol, const char *config)
+{
+	struct sg_maps maps;
+	char err[512];
+	int ret;
+
+	ret = sg_maps_open_pinned(g->pin_dir, &maps);
+	if (ret)
+		return ret;
+	ret = sg_policy_apply_maps(&maps, pol, err, sizeof(err));
+	if (ret)
+		sg_err("%s", err);
+	else
+		sg_policy_warn_unenforced(pol, config ? config : "defaults");
+	sg_maps_close(&maps);
+	return ret;
+}
+
 int do_load(int argc, char **argv, const struct sg_globals *g)
 {
 	static const struct option opts[] = {
@@ -55,11 +82,10 @@ int do_load(int argc, char **argv, const struct sg_globals *g)
 	const char *config = NULL, *ifname;
 	struct smtpguard *skel = NULL;
 	struct sg_policy pol;
-	struct sg_maps maps;
 	char err[512], lname[128];
-	int o, lock = -1, fd, ret;
+	int o, lock = -1, fd;
 
-	while ((o = getopt_long(argc, argv, "c:m:", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":c:m:", opts, NULL)) != -1) {
 		if (o == 'c')
 			config = optarg;
 		else if (o == 'm' && parse_mode(optarg, &mode) == 0)
@@ -67,7 +93,7 @@ int do_load(int argc, char **argv, const struct sg_globals *g)
 		else if (o == 'm')
 			return sg_bad_usage("load", "--xdp-mode: expected native, generic or auto");
 		else
-			return sg_bad_usage("load", "unknown option");
+			return sg_bad_option("load", o, argv);
 	}
 	if (optind != argc - 1)
 		return sg_bad_usage("load", "expected one interface");
@@ -104,21 +130,17 @@ int do_load(int argc, char **argv, const struct sg_globals *g)
 		close(fd);
 	else if (sg_skel_load(g, g->pin_dir, &skel))
 		goto fail;
-	if (sg_maps_open_pinned(g->pin_dir, &maps))
+	/* A first load applies its policy before attaching, so inspection starts
+	 * with the first packet; a load on another interface applies only once
+	 * attached, so a failed load changes nothing. */
+	if (skel && apply_policy(g, &pol, config))
 		goto fail_unpin;
-	if (config || skel) {
-		/* a first load without --config still gets the defaults: port 25 */
-		ret = sg_policy_apply_maps(&maps, &pol, err, sizeof(err));
-		if (ret) {
-			sg_err("%s", err);
-			sg_maps_close(&maps);
-			goto fail_unpin;
-		}
-		sg_policy_warn_unenforced(&pol, config ? config : "defaults");
-	}
-	sg_maps_close(&maps);
 	if (sg_attach(g, ifname, mode))
 		goto fail_unpin;
+	if (!skel && config && apply_policy(g, &pol, config)) {
+		sg_detach(g, ifname);
+		goto fail;
+	}
 	printf("smtpguard: loaded on %s (pins in %s)\n", ifname, g->pin_dir);
 	smtpguard__destroy(skel);
 	sg_policy_free(&pol);
@@ -127,9 +149,13 @@ int do_load(int argc, char **argv, const struct sg_globals *g)
 fail_unpin:
 	/* a first load that failed half-way leaves no pins behind */
 	if (skel && sg_pin_each_iface(g->pin_dir, NULL, NULL) == 0) {
+		char path[4096];
+
 		bpf_object__unpin_maps(skel->obj, NULL);
-		bpf_program__unpin(skel->progs.sg_xdp_ingress, NULL);
-		bpf_program__unpin(skel->progs.sg_tc_egress, NULL);
+		sg_pin_path(path, sizeof(path), g->pin_dir, SG_PROG_XDP);
+		unlink(path);
+		sg_pin_path(path, sizeof(path), g->pin_dir, SG_PROG_TC);
+		unlink(path);
 		rmdir(g->pin_dir);
 	}
 fail:

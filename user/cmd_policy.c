@@ -135,6 +135,24 @@ int do_policy(int argc, char **argv, const struct sg_globals *g)
 		sg_err("%s", err);
 		return -EINVAL;
 	}
+	if (!strcmp(sub, "add") || !strcmp(sub, "del")) {
+		/* a bad value is reported as such, before root or the maps matter */
+		struct sg_policy one;
+		char value[1024] = "";
+
+		for (int i = 3; i < argc; i++) {
+			strncat(value, argv[i], sizeof(value) - strlen(value) - 2);
+			if (i + 1 < argc)
+				strcat(value, " ");
+		}
+		sg_policy_init(&one);
+		ret = sg_policy_add_item(&one, argv[2], value, err, sizeof(err));
+		sg_policy_free(&one);
+		if (ret) {
+			sg_err("policy %s: %s", sub, err);
+			goto out_err;
+		}
+	}
 	if (sg_need_root("policy"))
 		goto out_err;
 	lock = sg_pin_lock(g->pin_dir, 0);

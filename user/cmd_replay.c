@@ -141,11 +141,11 @@ int do_replay(int argc, char **argv, const struct sg_globals *g)
 	char err[512];
 	int o, ret = -1;
 
-	while ((o = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
 		if (o == 'c')
 			config = optarg;
 		else
-			return sg_bad_usage("replay", "unknown option");
+			return sg_bad_option("replay", o, argv);
 	}
 	if (!config)
 		return sg_bad_usage("replay", "--config FILE is required");
@@ -156,26 +156,19 @@ int do_replay(int argc, char **argv, const struct sg_globals *g)
 		sg_err("%s", err);
 		return -EINVAL;
 	}
-	/* a missing or unreadable capture is reported before anything loads */
+	/* a capture that does not open is reported before anything loads */
 	for (int i = optind; i < argc; i++) {
-		if (access(argv[i], R_OK)) {
-			sg_err("%s: %s", argv[i], strerror(errno));
+		struct sg_capture *cap;
+
+		if (sg_capture_open(argv[i], &cap, err, sizeof(err))) {
+			sg_err("%s", err);
 			goto out;
 		}
+		sg_capture_close(cap);
 	}
 	if (sg_need_root("replay") || sg_skel_load(g, NULL, &skel))
 		goto out;
-	m = (struct sg_maps){
-		.flows = bpf_map__fd(skel->maps.sg_flows),
-		.sources = bpf_map__fd(skel->maps.sg_sources),
-		.own_domains = bpf_map__fd(skel->maps.sg_own_domains),
-		.bad_hosts = bpf_map__fd(skel->maps.sg_bad_hosts),
-		.trusted_nets = bpf_map__fd(skel->maps.sg_trusted_nets),
-		.blocked_src = bpf_map__fd(skel->maps.sg_blocked_src),
-		.config = bpf_map__fd(skel->maps.sg_config),
-		.stats = bpf_map__fd(skel->maps.sg_stats),
-		.events = bpf_map__fd(skel->maps.sg_events),
-	};
+	sg_maps_from_skel(skel, &m);
 	if (sg_policy_apply_maps(&m, &pol, err, sizeof(err))) {
 		sg_err("%s", err);
 		goto out;
@@ -190,7 +183,9 @@ int do_replay(int argc, char **argv, const struct sg_globals *g)
 	for (int i = optind; i < argc && !ret; i++)
 		ret = replay_file(argv[i], skel, rb, &r);
 	fflush(stdout);
-	summary(&r, skel);
+	/* a capture that breaks off is one error line, not a partial summary */
+	if (!ret)
+		summary(&r, skel);
 out:
 	ring_buffer__free(rb);
 	smtpguard__destroy(skel);

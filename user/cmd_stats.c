@@ -131,7 +131,7 @@ int do_flows(int argc, char **argv, const struct sg_globals *g)
 	int json = 0, o, fd, have = 0;
 	char *end;
 
-	while ((o = getopt_long(argc, argv, "jt:", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":jt:", opts, NULL)) != -1) {
 		if (o == 'j') {
 			json = 1;
 		} else if (o == 't') {
@@ -139,7 +139,7 @@ int do_flows(int argc, char **argv, const struct sg_globals *g)
 			if (*end || top < 1)
 				return sg_bad_usage("flows", "--top needs a positive number");
 		} else {
-			return sg_bad_usage("flows", "unknown option");
+			return sg_bad_option("flows", o, argv);
 		}
 	}
 	if (optind != argc)

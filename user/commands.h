@@ -18,6 +18,8 @@ const struct sg_cmd *sg_cmd_find(const char *name);
 
 /* one line on stderr and the command's usage: for wrong arguments */
 int sg_bad_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* the same for what getopt_long returned ('?' or ':'; optstrings start with ':') */
+int sg_bad_option(const char *cmd, int o, char **argv);
 
 int do_load(int argc, char **argv, const struct sg_globals *g);
 int do_unload(int argc, char **argv, const struct sg_globals *g);

@@ -107,5 +107,6 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* the command parses its own options from argv[1] on */
+	opterr = 0; /* and reports a bad one in its own single line */
 	return c->fn(argc, argv, &g) ? 1 : 0;
 }

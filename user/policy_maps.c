@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "smtpguard.skel.h"
 #include "policy_maps.h"
 #include "pin.h"
 #include "domain.h"
@@ -17,12 +18,27 @@ void sg_maps_init(struct sg_maps *m)
 {
 	m->flows = m->sources = m->own_domains = m->bad_hosts = -1;
 	m->trusted_nets = m->blocked_src = m->config = m->stats = m->events = -1;
+	m->filter = -1;
+}
+
+void sg_maps_from_skel(struct smtpguard *skel, struct sg_maps *m)
+{
+	m->flows = bpf_map__fd(skel->maps.sg_flows);
+	m->sources = bpf_map__fd(skel->maps.sg_sources);
+	m->own_domains = bpf_map__fd(skel->maps.sg_own_domains);
+	m->bad_hosts = bpf_map__fd(skel->maps.sg_bad_hosts);
+	m->trusted_nets = bpf_map__fd(skel->maps.sg_trusted_nets);
+	m->blocked_src = bpf_map__fd(skel->maps.sg_blocked_src);
+	m->config = bpf_map__fd(skel->maps.sg_config);
+	m->stats = bpf_map__fd(skel->maps.sg_stats);
+	m->events = bpf_map__fd(skel->maps.sg_events);
+	m->filter = bpf_map__fd(skel->maps.sg_name_filter);
 }
 
 void sg_maps_close(struct sg_maps *m)
 {
 	int *fds[] = { &m->flows, &m->sources, &m->own_domains, &m->bad_hosts, &m->trusted_nets,
-		       &m->blocked_src, &m->config, &m->stats, &m->events };
+		       &m->blocked_src, &m->config, &m->stats, &m->events, &m->filter };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -41,7 +57,7 @@ int sg_maps_open_pinned(const char *pin_dir, struct sg_maps *m)
 		{ &m->own_domains, SG_MAP_OWN_DOMAINS }, { &m->bad_hosts, SG_MAP_BAD_HOSTS },
 		{ &m->trusted_nets, SG_MAP_TRUSTED_NETS }, { &m->blocked_src, SG_MAP_BLOCKED_SRC },
 		{ &m->config, SG_MAP_CONFIG },		{ &m->stats, SG_MAP_STATS },
-		{ &m->events, SG_MAP_EVENTS },
+		{ &m->events, SG_MAP_EVENTS },		{ &m->filter, SG_MAP_NAME_FILTER },
 	};
 
 	sg_maps_init(m);
@@ -80,10 +96,58 @@ static __u64 now_mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int put_name(int fd, const struct sg_policy_name *n, __u32 gen, __u64 flags)
+/* Sets the prefilter bit of a name; it must be set before the entry exists,
+ * or the kernel could skip a name that is in the policy. Callers hold the
+ * pin-dir lock, so no apply rebuilds the words at the same time. */
+static int filter_set(const struct sg_maps *m, __u32 kind, __u64 hash)
+{
+	__u32 w = sg_filter_word(kind, hash);
+	__u64 v = 0;
+
+	if (bpf_map_lookup_elem(m->filter, &w, &v))
+		return -errno;
+	v |= sg_filter_mask(hash);
+	return bpf_map_update_elem(m->filter, &w, &v, BPF_ANY) ? -errno : 0;
+}
+
+/* After a generation flip: the words hold exactly the policy's bits again
+ * (deleted names leave bits behind until then; a stale bit costs a lookup). */
+static int filter_rebuild(const struct sg_maps *m, const struct sg_policy *p)
+{
+	__u32 n = SG_FILTER_KINDS * SG_FILTER_WORDS, count = n;
+	__u64 *words = calloc(n, sizeof(*words));
+	__u32 *keys = calloc(n, sizeof(*keys));
+	int err = 0;
+
+	if (!words || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p->n_own_domains; i++)
+		words[sg_filter_word(SG_FILTER_OWN_DOMAINS, p->own_domains[i].hash)] |=
+			sg_filter_mask(p->own_domains[i].hash);
+	for (size_t i = 0; i < p->n_bad_hosts; i++)
+		words[sg_filter_word(SG_FILTER_BAD_HOSTS, p->bad_hosts[i].hash)] |=
+			sg_filter_mask(p->bad_hosts[i].hash);
+	for (__u32 i = 0; i < n; i++)
+		keys[i] = i;
+	if (bpf_map_update_batch(m->filter, keys, words, &count, NULL))
+		err = -errno;
+out:
+	free(words);
+	free(keys);
+	return err;
+}
+
+static int put_name(const struct sg_maps *m, int fd, __u32 kind, const struct sg_policy_name *n,
+		    __u32 gen, __u64 flags)
 {
 	struct sg_name_key k = { .hash = n->hash, .gen = gen };
 	struct sg_name_val v = { .id = n->id, .labels = n->labels };
+	int err = filter_set(m, kind, n->hash);
+
+	if (err)
+		return err;
 
 	snprintf(v.name, sizeof(v.name), "%s", n->name);
 	return bpf_map_update_elem(fd, &k, &v, flags) ? -errno : 0;
@@ -157,10 +221,12 @@ static int write_generation(const struct sg_maps *m, const struct sg_policy *p, 
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < p->n_own_domains; i++)
-		if ((ret = put_name(m->own_domains, &p->own_domains[i], gen, BPF_ANY)))
+		if ((ret = put_name(m, m->own_domains, SG_FILTER_OWN_DOMAINS, &p->own_domains[i],
+				    gen, BPF_ANY)))
 			what = SG_MAP_OWN_DOMAINS;
 	for (size_t i = 0; !ret && i < p->n_bad_hosts; i++)
-		if ((ret = put_name(m->bad_hosts, &p->bad_hosts[i], gen, BPF_ANY)))
+		if ((ret = put_name(m, m->bad_hosts, SG_FILTER_BAD_HOSTS, &p->bad_hosts[i], gen,
+				    BPF_ANY)))
 			what = SG_MAP_BAD_HOSTS;
 	for (size_t i = 0; !ret && i < p->n_trusted_nets; i++)
 		if ((ret = put_net(m->trusted_nets, &p->trusted_nets[i], gen, BPF_ANY)))
@@ -212,7 +278,10 @@ int sg_policy_apply_maps(const struct sg_maps *m, const struct sg_policy *p, cha
 		return ret;
 	}
 	sweep_all(m, gen, 0);
-	return 0;
+	ret = filter_rebuild(m, p);
+	if (ret)
+		snprintf(err, errlen, "%s: %s", SG_MAP_NAME_FILTER, strerror(-ret));
+	return ret;
 }
 
 /* ---- reading back ---- */
@@ -272,6 +341,8 @@ static int read_nets(int fd, __u32 gen, struct sg_policy_net **out, size_t *n, s
 		cur = &k;
 		if (k.gen != gen || bpf_map_lookup_elem(fd, &k, &v))
 			continue;
+		if (v.expires_ns && v.expires_ns <= now)
+			continue; /* expired: no longer in force */
 		if (*n == *cap) {
 			size_t nc = *cap ? *cap * 2 : 64;
 			void *p = realloc(*out, nc * sizeof(**out));
@@ -288,7 +359,7 @@ static int read_nets(int fd, __u32 gen, struct sg_policy_net **out, size_t *n, s
 		e->config_prefix = v.prefix;
 		e->id = v.id;
 		if (v.expires_ns)
-			e->duration_s = v.expires_ns > now ? (v.expires_ns - now) / 1000000000ULL + 1 : 0;
+			e->duration_s = (v.expires_ns - now) / 1000000000ULL + 1;
 		sg_prefix_format(&e->addr, e->mapped_prefix, e->config_prefix, e->text,
 				 sizeof(e->text));
 		(*n)++;
@@ -392,12 +463,20 @@ static int change_item(const struct sg_maps *m, const char *kind, const char *va
 		struct sg_lpm_key k = { .prefixlen = 32 + n->mapped_prefix, .gen = c.generation,
 					.addr = n->addr };
 
+		struct sg_net_val old;
+
 		if (add) {
-			if (*count >= limit) {
+			/* an expired block is not in force: it may be set again */
+			int expired = !bpf_map_lookup_elem(fd, &k, &old) && old.expires_ns &&
+				      old.expires_ns <= now_mono_ns();
+
+			if (*count >= limit && !expired) {
 				ret = -E2BIG;
 			} else {
-				n->id = next_id_nets(fd, c.generation);
-				ret = put_net(fd, n, c.generation, BPF_NOEXIST);
+				n->id = expired ? old.id : next_id_nets(fd, c.generation);
+				ret = put_net(fd, n, c.generation, expired ? BPF_EXIST : BPF_NOEXIST);
+				if (!ret && expired)
+					(*count)--; /* replaced, not added */
 			}
 		} else {
 			ret = bpf_map_delete_elem(fd, &k) ? -errno : 0;
@@ -411,7 +490,8 @@ static int change_item(const struct sg_maps *m, const char *kind, const char *va
 				ret = -E2BIG;
 			} else {
 				n->id = next_id_names(fd, c.generation);
-				ret = put_name(fd, n, c.generation, BPF_NOEXIST);
+				ret = put_name(m, fd, one.n_own_domains ? SG_FILTER_OWN_DOMAINS :
+					       SG_FILTER_BAD_HOSTS, n, c.generation, BPF_NOEXIST);
 			}
 		} else {
 			ret = bpf_map_delete_elem(fd, &k) ? -errno : 0;

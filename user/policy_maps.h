@@ -13,7 +13,12 @@
 
 struct sg_maps {
 	int flows, sources, own_domains, bad_hosts, trusted_nets, blocked_src, config, stats, events;
+	int filter; /* sg_name_filter */
 };
+
+struct smtpguard;
+/* The map fds of a loaded skeleton (replay, tests, bench). */
+void sg_maps_from_skel(struct smtpguard *skel, struct sg_maps *m);
 
 void sg_maps_init(struct sg_maps *m);
 void sg_maps_close(struct sg_maps *m);
