@@ -39,6 +39,13 @@ struct {
 } sg_bad_hosts SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_FILTER_KINDS * SG_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_name_filter SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 2 * SG_MAX_NETS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -10,7 +10,8 @@
 
 /* Returns the policy entry whose name is a label-boundary suffix of the name
  * held in the flow's label ring, or NULL. */
-static __always_inline struct sg_name_val *sg_match_name(void *map, struct sg_flow *f, __u32 gen)
+static __always_inline struct sg_name_val *sg_match_name(void *map, __u32 kind, struct sg_flow *f,
+							 __u32 gen)
 {
 	struct sg_name_key key = { .gen = gen };
 	struct sg_name_val *v;
@@ -22,7 +23,14 @@ static __always_inline struct sg_name_val *sg_match_name(void *map, struct sg_fl
 	for (__u32 i = 0; i < SG_MAX_LABELS; i++) {
 		if (i >= n)
 			break;
+		__u32 w;
+		__u64 *bits;
+
 		sfx = sg_suffix_step(sfx, f->labels[(n - 1 - i) & (SG_MAX_LABELS - 1)]);
+		w = sg_filter_word(kind, sfx);
+		bits = bpf_map_lookup_elem(&sg_name_filter, &w);
+		if (!bits || !(*bits & sg_filter_mask(sfx)))
+			continue;
 		key.hash = sfx;
 		v = bpf_map_lookup_elem(map, &key);
 		if (v)

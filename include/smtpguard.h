@@ -24,6 +24,7 @@
 #define SG_MAP_CONFIG       "sg_config"
 #define SG_MAP_STATS        "sg_stats"
 #define SG_MAP_EVENTS       "sg_events"
+#define SG_MAP_NAME_FILTER  "sg_name_filter" /* internal: bitmap in front of the name maps */
 #define SG_PROG_XDP         "sg_xdp_ingress"
 #define SG_PROG_TC          "sg_tc_egress"
 #define SG_PIN_ROOT         "/sys/fs/bpf/smtpguard"
@@ -76,6 +77,25 @@ static inline __u64 sg_mix(__u64 x)
 static inline __u64 sg_suffix_step(__u64 suffix, __u64 label_hash)
 {
 	return sg_mix(suffix ^ label_hash);
+}
+
+/* The name prefilter: one bit per suffix hash (its top SG_FILTER_BITS bits),
+ * per name map, in an ARRAY of u64 words. A clear bit means "not in the
+ * policy" for the price of an array load, so the HASH lookups of a name's
+ * 2-8 suffixes happen only for suffixes that may be there. Userspace sets a
+ * bit before it inserts the entry, and rebuilds the words on `policy apply`. */
+#define SG_FILTER_BITS   20
+#define SG_FILTER_WORDS  (1U << (SG_FILTER_BITS - 6))  /* per name map */
+enum sg_filter_kind { SG_FILTER_OWN_DOMAINS = 0, SG_FILTER_BAD_HOSTS = 1, SG_FILTER_KINDS };
+
+static inline __u32 sg_filter_word(__u32 kind, __u64 hash)
+{
+	return kind * SG_FILTER_WORDS + (__u32)(hash >> (64 - SG_FILTER_BITS + 6));
+}
+
+static inline __u64 sg_filter_mask(__u64 hash)
+{
+	return 1ULL << ((hash >> (64 - SG_FILTER_BITS)) & 63);
 }
 
 /* ---- enums with string tables (SG_*_NAMES) in the same order ---- */

@@ -67,17 +67,7 @@ static inline int h_open(struct harness *h, const char *config_text)
 	sg_libbpf_verbosity(0);
 	if (sg_skel_load(&g, NULL, &h->skel))
 		return -1;
-	h->m = (struct sg_maps){
-		.flows = bpf_map__fd(h->skel->maps.sg_flows),
-		.sources = bpf_map__fd(h->skel->maps.sg_sources),
-		.own_domains = bpf_map__fd(h->skel->maps.sg_own_domains),
-		.bad_hosts = bpf_map__fd(h->skel->maps.sg_bad_hosts),
-		.trusted_nets = bpf_map__fd(h->skel->maps.sg_trusted_nets),
-		.blocked_src = bpf_map__fd(h->skel->maps.sg_blocked_src),
-		.config = bpf_map__fd(h->skel->maps.sg_config),
-		.stats = bpf_map__fd(h->skel->maps.sg_stats),
-		.events = bpf_map__fd(h->skel->maps.sg_events),
-	};
+	sg_maps_from_skel(h->skel, &h->m);
 	h->xdp_fd = bpf_program__fd(h->skel->progs.sg_xdp_ingress);
 	h->tc_fd = bpf_program__fd(h->skel->progs.sg_tc_egress);
 	h->rb = ring_buffer__new(h->m.events, h_on_event, h, NULL);
