@@ -31,7 +31,7 @@ USER_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 # what tests link: everything but the command layer
 LIB_OBJS   := $(filter-out $(OUTPUT)/user/main.o $(OUTPUT)/user/cmd_%.o,$(USER_OBJS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
-UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+UNIT_BINS  := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS  := $(wildcard tests/tools/*.c tests/bpf/*.c)
 TOOL_BINS  := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TOOL_SRCS))
 

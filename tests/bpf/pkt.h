@@ -44,6 +44,12 @@ static inline __u32 pkt_csum_add(__u32 s, const void *d, size_t n)
 	return s;
 }
 
+static inline void pkt_put16(__u8 *p, __u32 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
 /* Builds the frame into out; returns its length. */
 static inline int pkt_build(__u8 *out, const struct pkt_spec *ps, const void *payload, size_t plen)
 {
@@ -76,12 +82,7 @@ static inline int pkt_build(__u8 *out, const struct pkt_spec *ps, const void *pa
 			p[ipoff + 20 + i] = 1; /* NOP options */
 		inet_pton(AF_INET, ps->src, p + ipoff + 12);
 		inet_pton(AF_INET, ps->dst, p + ipoff + 16);
-		{
-			__u16 c = pkt_csum_fold(pkt_csum_add(0, p + ipoff, ihl));
-
-			p[ipoff + 10] = c >> 8;
-			p[ipoff + 11] = c & 0xff;
-		}
+		pkt_put16(p + ipoff + 10, pkt_csum_fold(pkt_csum_add(0, p + ipoff, ihl)));
 		l4off = ipoff + ihl;
 		s = pkt_csum_add(0, p + ipoff + 12, 8);
 		s += (ps->udp ? 17 : 6) + l4len;
@@ -119,13 +120,7 @@ static inline int pkt_build(__u8 *out, const struct pkt_spec *ps, const void *pa
 		p[l4off + 4] = l4len >> 8;
 		p[l4off + 5] = l4len & 0xff;
 		memcpy(p + l4off + 8, payload, plen);
-		s = pkt_csum_add(s, p + l4off, l4len);
-		{
-			__u16 c = pkt_csum_fold(s);
-
-			p[l4off + 6] = c >> 8;
-			p[l4off + 7] = c & 0xff;
-		}
+		pkt_put16(p + l4off + 6, pkt_csum_fold(pkt_csum_add(s, p + l4off, l4len)));
 		return l4off + l4len;
 	}
 	{
@@ -140,13 +135,7 @@ static inline int pkt_build(__u8 *out, const struct pkt_spec *ps, const void *pa
 		p[l4off + 15] = 0xf0;
 	}
 	memcpy(p + l4off + 20, payload, plen);
-	s = pkt_csum_add(s, p + l4off, l4len);
-	{
-		__u16 c = pkt_csum_fold(s);
-
-		p[l4off + 16] = c >> 8;
-		p[l4off + 17] = c & 0xff;
-	}
+	pkt_put16(p + l4off + 16, pkt_csum_fold(pkt_csum_add(s, p + l4off, l4len)));
 	return l4off + l4len;
 }
 
