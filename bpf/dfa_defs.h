@@ -14,7 +14,7 @@
 #define SG_DFA_HASH (1 << 7)  /* fold the byte into the current label's hash */
 #define SG_DFA_DOT  (1 << 8)  /* the byte ends a label: push its hash */
 #define SG_DFA_CAP  (1 << 9)  /* append the byte to the flow's token copy */
-#define SG_DFA_ACT_SHIFT 12
+#define SG_DFA_ACT_SHIFT 16
 
 /* byte classes */
 enum {
@@ -33,6 +33,8 @@ enum {
 	C_DOT,
 	C_LBRACK,
 	C_RBRACK,
+	C_LPAREN,
+	C_RPAREN,
 	C_LETTER0, /* the verb letters, one class each, follow */
 };
 
@@ -54,7 +56,9 @@ enum {
 	A_DIGIT,        /* a digit of the BDAT size */
 	A_BDAT_LAST,
 	A_EOD,          /* CRLF.CRLF: the message ended */
-	A_COUNT,        /* at most 16: four bits of the table entry */
+	A_CMT_OPEN,     /* '(' : a comment in the address opens (they nest) */
+	A_CMT_CLOSE,    /* ')' : one closes; at depth 0 the address goes on */
+	A_COUNT,        /* at most 256: the entry's top bits */
 };
 
 #endif

@@ -32,7 +32,7 @@
  * them as unknown values, or it would fold states into constants and walk
  * every path (message-prototype.md, "URL state narrowed to constants"). */
 __u8 sg_dfa_cls[256] SEC(".data.dfa") = SG_DFA_CLS_INIT;
-__u16 sg_dfa[SG_DFA_MAX_STATES * SG_DFA_NCLS] SEC(".data.dfa") = SG_DFA_TABLE_INIT;
+__u32 sg_dfa[SG_DFA_MAX_STATES * SG_DFA_NCLS] SEC(".data.dfa") = SG_DFA_TABLE_INIT;
 __u8 sg_dfa_skip[SG_DFA_MAX_STATES] SEC(".data.dfa") = SG_DFA_SKIP_INIT;
 /* The hash basis read from memory too: were it a constant on the label-end
  * path and unknown on the others, no two loop-head states would match and
@@ -77,6 +77,7 @@ static __always_inline void sg_token_reset(struct sg_flow *f, __u8 where)
 	f->nlabels = 0;
 	f->label_hash = SG_FNV_BASIS;
 	f->where = where;
+	f->cmt_depth = 0;
 	f->flags &= ~SG_FLOW_TOKEN_TRUNC;
 }
 
@@ -209,6 +210,18 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		break;
 	case A_EOD:
 		sg_message_end(sc);
+		break;
+	case A_CMT_OPEN:
+		if (f->cmt_depth < 255)
+			f->cmt_depth++;
+		break;
+	case A_CMT_CLOSE:
+		if (f->cmt_depth > 1) {
+			f->cmt_depth--;
+		} else {
+			f->cmt_depth = 0;
+			f->state = f->state == SG_S_P_LCMT ? SG_S_P_LOCAL : SG_S_P_DOM;
+		}
 		break;
 	}
 }

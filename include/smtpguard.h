@@ -247,7 +247,7 @@ struct sg_flow {
 	__u8 helo_len;
 	__u8 bdat_last;      /* the BDAT line carried LAST */
 	__u8 await;          /* enum sg_await: the reply the last command waits for */
-	__u8 pad0;
+	__u8 cmt_depth;      /* nesting of (comments) in the address being read */
 	__u16 pos;           /* scan position in the current packet (scratch) */
 	__u16 end;           /* end of the current payload (scratch) */
 	__u16 pad1[2];
