@@ -58,6 +58,7 @@ enum {
 	A_EOD,          /* CRLF.CRLF: the message ended */
 	A_CMT_OPEN,     /* '(' : a comment in the address opens (they nest) */
 	A_CMT_CLOSE,    /* ')' : one closes; at depth 0 the address goes on */
+	A_BARE_DOT,     /* a dot line with a bare LF: no end of data, an anomaly */
 	A_COUNT,        /* at most 256: the entry's top bits */
 };
 

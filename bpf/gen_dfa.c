@@ -19,7 +19,8 @@
 #include "dfa_defs.h"
 
 static unsigned int T[SG_DFA_MAX_STATES][SG_DFA_NCLS];
-static unsigned char skipb[SG_DFA_MAX_STATES];
+/* the bytes a state waits for: words holding neither are skipped whole */
+static unsigned char skipb[SG_DFA_MAX_STATES], skipb2[SG_DFA_MAX_STATES];
 static char names[SG_DFA_MAX_STATES][32];
 static int nstates;
 
@@ -144,7 +145,7 @@ int main(void)
 	int H_PRE, H_DOM, H_LIT, H_REST;
 	int P_PRE, P_LT, P_ROUTE, P_LOCAL, P_LESC, P_QUOTE, P_QPAIR, P_DOM, P_DLIT, P_REST;
 	int P_LCMT, P_LCMT_ESC, P_DCMT, P_DCMT_ESC;
-	int M_TEXT, M_CR, M_LS, M_DOT, M_DOTCR;
+	int M_TEXT, M_CR, M_LS, M_DOT, M_DOTCR, M_BLS, M_BDOT;
 	int B_SP, B_NUM, B_SP2, B_REST, B_L, B_LA, B_LAS;
 	int s, k;
 
@@ -390,20 +391,36 @@ int main(void)
 	M_LS = new_state("M_LS");
 	M_DOT = new_state("M_DOT");
 	M_DOTCR = new_state("M_DOTCR");
+	M_BLS = new_state("M_BLS");
+	M_BDOT = new_state("M_BDOT");
+	/* a line that ends in a bare LF is still a line (Postfix normalises it),
+	 * but a dot line with a bare LF on either side is no end of data: it is
+	 * counted, as SMTP smuggling attempts look exactly like that */
 	set_all(M_TEXT, M_TEXT, 0, 0);
 	set(M_TEXT, C_CR, M_CR, 0, 0);
+	set(M_TEXT, C_LF, M_BLS, 0, 0);
 	skipb[M_TEXT] = '\r';
+	skipb2[M_TEXT] = '\n';
 	set_all(M_CR, M_TEXT, 0, 0);
 	set(M_CR, C_CR, M_CR, 0, 0);
 	set(M_CR, C_LF, M_LS, 0, 0);
 	set_all(M_LS, M_TEXT, 0, 0);
 	set(M_LS, C_CR, M_CR, 0, 0);
+	set(M_LS, C_LF, M_BLS, 0, 0);
 	set(M_LS, C_DOT, M_DOT, 0, 0);
 	set_all(M_DOT, M_TEXT, 0, 0);
 	set(M_DOT, C_CR, M_DOTCR, 0, 0);
+	set(M_DOT, C_LF, M_BLS, 0, A_BARE_DOT);
 	set_all(M_DOTCR, M_TEXT, 0, 0);
 	set(M_DOTCR, C_CR, M_CR, 0, 0);
 	set(M_DOTCR, C_LF, L_START, 0, A_EOD);
+	set_all(M_BLS, M_TEXT, 0, 0);
+	set(M_BLS, C_CR, M_CR, 0, 0);
+	set(M_BLS, C_LF, M_BLS, 0, 0);
+	set(M_BLS, C_DOT, M_BDOT, 0, 0);
+	set_all(M_BDOT, M_TEXT, 0, 0);
+	set(M_BDOT, C_CR, M_CR, 0, A_BARE_DOT);
+	set(M_BDOT, C_LF, M_BLS, 0, A_BARE_DOT);
 
 	(void)is_label_cls;
 
@@ -423,7 +440,8 @@ int main(void)
 	}
 	printf("}\n\n#define SG_DFA_SKIP_INIT { \\\n");
 	for (s = 0; s < SG_DFA_MAX_STATES; s++)
-		printf("%d,%s", skipb[s], (s % 16 == 15) ? " \\\n" : " ");
+		printf("0x%04x,%s", skipb[s] | (skipb2[s] ? skipb2[s] : skipb[s]) << 8,
+		       (s % 16 == 15) ? " \\\n" : " ");
 	printf("}\n\n#endif\n");
 	return 0;
 }

@@ -33,7 +33,8 @@
  * every path (message-prototype.md, "URL state narrowed to constants"). */
 __u8 sg_dfa_cls[256] SEC(".data.dfa") = SG_DFA_CLS_INIT;
 __u32 sg_dfa[SG_DFA_MAX_STATES * SG_DFA_NCLS] SEC(".data.dfa") = SG_DFA_TABLE_INIT;
-__u8 sg_dfa_skip[SG_DFA_MAX_STATES] SEC(".data.dfa") = SG_DFA_SKIP_INIT;
+/* per state: the two bytes it waits for (low and high byte; 0: none) */
+__u16 sg_dfa_skip[SG_DFA_MAX_STATES] SEC(".data.dfa") = SG_DFA_SKIP_INIT;
 /* The hash basis read from memory too: were it a constant on the label-end
  * path and unknown on the others, no two loop-head states would match and
  * the verifier's work would grow with the square of the chunk. */
@@ -211,6 +212,9 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 	case A_EOD:
 		sg_message_end(sc);
 		break;
+	case A_BARE_DOT:
+		stat_inc(SG_STAT_bare_lf_dot);
+		break;
 	case A_CMT_OPEN:
 		if (f->cmt_depth < 255)
 			f->cmt_depth++;
@@ -267,18 +271,23 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, __u8 *act_c)
 	__u8 c;
 
 	for (int k = 0; k < SG_CHUNK; k++) {
-		__u8 sk, *p;
+		__u16 sk;
+		__u8 *p;
 
 		if (pos >= end)
 			break;
 		sk = sg_dfa_skip[s & SG_DFA_STATE_MASK];
 		if (sk) {
-			/* skip whole words that hold no sk byte; else jump to the first */
+			/* skip whole words that hold neither byte; else jump to the first */
 			p = data + pos;
 			if (pos + 8 <= end && (void *)(p + 8) <= data_end) {
-				__u64 x = *(__u64 *)p ^ (sk * 0x0101010101010101ULL);
-				__u64 m = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+				__u64 w = *(__u64 *)p;
+				__u64 x = w ^ ((sk & 0xff) * 0x0101010101010101ULL);
+				__u64 y = w ^ ((sk >> 8) * 0x0101010101010101ULL);
+				__u64 m = ((x - 0x0101010101010101ULL) & ~x) |
+					  ((y - 0x0101010101010101ULL) & ~y);
 
+				m &= 0x8080808080808080ULL;
 				if (!m) {
 					pos = (pos + 8) & SG_POS_MASK;
 					continue;

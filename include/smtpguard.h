@@ -191,7 +191,8 @@ enum sg_flow_flags {
 	X(parse_budget)       /* a segment with more actions than one pass handles */ \
 	X(tc_packets)         /* server-to-client packets of watched flows */ \
 	X(tc_bytes) \
-	X(replies_refused)    /* 4xx/5xx to DATA or STARTTLS */
+	X(replies_refused)    /* 4xx/5xx to DATA or STARTTLS */ \
+	X(bare_lf_dot)        /* a dot line with a bare LF in a message: not its end */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {

@@ -183,6 +183,10 @@ lab_postfix_config()
 	relay_transport = error:5.4.4 the lab delivers nowhere else
 	smtp_dns_support_level = disabled
 	smtpd_peername_lookup = no
+	# the SMTP smuggling fix smtpguard follows: only CRLF.CRLF ends DATA
+	# (Debian 12's Postfix 3.7.11 ships "no", which ends it on LF.LF too)
+	smtpd_forbid_bare_newline = normalize
+	smtpd_forbid_bare_newline_exclusions =
 	smtpd_banner = \$myhostname ESMTP smtpguard lab
 	smtpd_error_sleep_time = 0s
 	in_flow_delay = 0s

@@ -187,8 +187,19 @@ static void test_message_phase(struct harness *h)
 	sess_send_str(&s, "From: someone\r\n\r\nMAIL FROM:<ceo@corp.example>\r\n"
 			  "..MAIL FROM:<ceo@corp.example>\r\n.x\r\nEHLO corp.example\r\n");
 	CHECK_EQ_INT(h->nev, 0, "DATA: command-like lines in the message raise nothing");
-	sess_send_str(&s, "x\n.\nMAIL FROM:<ceo@corp.example>\r\n");
-	CHECK_EQ_INT(h->nev, 0, "DATA: a bare-LF dot does not end the message");
+	{
+		struct sg_stats a, b;
+
+		h_stats(h, &a);
+		sess_send_str(&s, "x\n.\nMAIL FROM:<ceo@corp.example>\r\n");
+		CHECK_EQ_INT(h->nev, 0, "DATA: LF.LF does not end the message");
+		sess_send_str(&s, "x\r\n.\nMAIL FROM:<ceo@corp.example>\r\n");
+		CHECK_EQ_INT(h->nev, 0, "DATA: CRLF.LF does not end the message");
+		sess_send_str(&s, "x\n.\r\nMAIL FROM:<ceo@corp.example>\r\n");
+		CHECK_EQ_INT(h->nev, 0, "DATA: LF.CRLF does not end the message");
+		h_stats(h, &b);
+		CHECK_EQ_INT(b.bare_lf_dot - a.bare_lf_dot, 3, "DATA: each bare-LF dot line counted");
+	}
 	sess_send_str(&s, "\r\n.\r");
 	sess_send_str(&s, "\nMAIL FROM:<ceo@corp.example>\r\n");
 	CHECK_EQ_INT(h->nev, 1, "DATA: CRLF.CRLF split over segments ends it; the next MAIL FROM alerts");

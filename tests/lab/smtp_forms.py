@@ -48,11 +48,36 @@ def session(relay, n, line):
     s.close()
     return mail, queued
 
+def smuggle(relay, port):
+    """One message whose body holds LF.LF and then a forged transaction:
+    Postfix with the smuggling fix keeps it all in one message."""
+    s = socket.create_connection((relay, 25), timeout=10, source_address=("0.0.0.0", port))
+    f = s.makefile("rb")
+    def reply():
+        while True:
+            l = f.readline()
+            if not l or l[3:4] != b"-":
+                return l[:3].decode()
+    reply()
+    for c in (b"EHLO client.example.net", b"MAIL FROM:<a@example.net>", b"RCPT TO:<bob@corp.example>",
+              b"DATA"):
+        s.sendall(c + b"\r\n")
+        reply()
+    s.sendall(b"X-Form: 100\r\n\r\nline\n.\nMAIL FROM:<ceo@corp.example>\r\n"
+              b"RCPT TO:<bob@corp.example>\r\nDATA\r\nX-Form: 101\r\n\r\nsmuggled\r\n.\r\n")
+    code = reply()
+    s.sendall(b"QUIT\r\n")
+    s.close()
+    print(code)
+
 def internal(domain):
     d = domain.lower().rstrip(".")
     return d == "corp.example" or d.endswith(".corp.example")
 
 def main():
+    if sys.argv[1] == "smuggle":
+        smuggle(sys.argv[2], int(sys.argv[3]))
+        return 0
     if sys.argv[1] == "send":
         relay, forms, out = sys.argv[2:5]
         with open(forms, "rb") as fi, open(out, "w") as fo:

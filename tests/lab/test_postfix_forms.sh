@@ -70,4 +70,28 @@ lab_wait_delivered "$queued" 30 || echo "FAIL: lab-forms: $queued queued, not al
 lab_sg events >"$LAB_DIR/alerts.jsonl"
 echo "# $nf forms sent, $queued accepted by Postfix"
 tests/lab/smtp_forms.py verdict "$LAB_MAILDIR" "$LAB_DIR/sent.tsv" "$LAB_DIR/alerts.jsonl" "$forms"
+
+# SMTP smuggling: LF.LF inside DATA, then a forged transaction. The relay's
+# Postfix (smtpd_forbid_bare_newline = normalize) keeps it in one message;
+# smtpguard must agree: no MAIL FROM alert, the bare-LF dot counted.
+before=$(lab_sg stats --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["bare_lf_dot"])')
+code=$(lab_nsx "$LAB_OUT_NS" timeout 30 tests/lab/smtp_forms.py smuggle "$LAB_RELAY_IP4" 42100)
+lab_wait_delivered $((queued + 1)) 30 >/dev/null 2>&1
+after=$(lab_sg stats --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["bare_lf_dot"])')
+lab_sg events >"$LAB_DIR/alerts2.jsonl"
+one=$(grep -l '^X-Form: 100' "$LAB_MAILDIR"/new/* "$LAB_MAILDIR"/cur/* 2>/dev/null | wc -l)
+own=$(grep -l '^X-Form: 101' "$LAB_MAILDIR"/new/* "$LAB_MAILDIR"/cur/* 2>/dev/null |
+	xargs -r grep -L '^X-Form: 100' | wc -l)
+if [ "$code" = 250 ] && [ "$one" = 1 ] && [ "$own" = 0 ]; then
+	echo "PASS: lab-forms: smuggling attempt: Postfix delivered one message with the smuggled lines inside"
+else
+	echo "FAIL: lab-forms: smuggling attempt: reply $code, X-Form 100 in $one, a separate X-Form 101 in $own"
+fi
+if grep -q '"src_port":42100' "$LAB_DIR/alerts2.jsonl"; then
+	echo "FAIL: lab-forms: smuggling attempt: smtpguard took the smuggled MAIL FROM for a command"
+else
+	echo "PASS: lab-forms: smuggling attempt: smtpguard, like Postfix, read the smuggled lines as message"
+fi
+[ "$after" -gt "$before" ] && echo "PASS: lab-forms: smuggling attempt: bare-LF dot counted ($before -> $after)" ||
+	echo "FAIL: lab-forms: smuggling attempt: bare_lf_dot stayed $after"
 exit 0
