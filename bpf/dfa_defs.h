@@ -6,8 +6,8 @@
 #ifndef SG_DFA_DEFS_H
 #define SG_DFA_DEFS_H
 
-#define SG_DFA_NCLS       32
-#define SG_DFA_MAX_STATES 128
+#include "smtpguard.h" /* SG_DFA_NCLS, SG_DFA_MAX_STATES, struct sg_machine */
+
 #define SG_DFA_STATE_MASK 0x7f
 
 /* entry flag bits */
@@ -59,6 +59,8 @@ enum {
 	A_CMT_OPEN,     /* '(' : a comment in the address opens (they nest) */
 	A_CMT_CLOSE,    /* ')' : one closes; at depth 0 the address goes on */
 	A_BARE_DOT,     /* a dot line with a bare LF: no end of data, an anomaly */
+	A_FROM_START,   /* message: "From:" read, its value follows */
+	A_FROM_END,     /* message: the From: header ended (not folded on) */
 	A_COUNT,        /* at most 256: the entry's top bits */
 };
 

@@ -1,134 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * smtp.h - the streaming SMTP command parser. No packet is buffered: the
- * whole parse state (DFA state, label hashes, token copy, BDAT count) lives
- * in the flow entry, so a command cut at any byte continues in the next
- * segment.
- *
- * Shape (DESIGN.md, "One engine shape"): one bpf_loop per segment; each
- * callback runs a bounded inner loop over at most SG_CHUNK bytes that skips
- * 8-byte words holding no byte the state waits for (SWAR) and steps the DFA
- * table on the rest. The loop stops at a byte whose entry carries an action
- * and the callback handles that action outside the loop, so the verifier
- * never multiplies the handlers' branches by the bytes of a chunk. Scalars
- * the verifier would track precisely (position, state) are re-masked on
- * every step and kept in the map value between callbacks
- * (engine-prototype.md, "What was refused, and the fix").
+ * smtp.h - the streaming SMTP command parser: the command machine of
+ * bpf/gen_dfa.c stepped by scan.h, its actions, the verbs matched as words
+ * at a line start, and the BDAT and TLS phases.
  */
 #ifndef SG_SMTP_H
 #define SG_SMTP_H
 
-#ifndef SG_CHUNK
-#define SG_CHUNK 32          /* bytes per inner loop: see the verifier note above */
-#endif
-#ifndef SG_RESUMES
-#define SG_RESUMES 2          /* actions handled per callback; verifier cost grows with it */
-#endif
-#define SG_MAX_CALLBACKS 4096 /* per segment: chunks plus actions; more is counted */
-#define SG_POS_MASK 0x3fff    /* positions < 16 KiB; keeps pos + 8 within MAX_PACKET_OFF */
 #define SG_BDAT_MAX (1ULL << 40)
-
-/* Tables in a writable section: the verifier must treat what it loads from
- * them as unknown values, or it would fold states into constants and walk
- * every path (message-prototype.md, "URL state narrowed to constants"). */
-__u8 sg_dfa_cls[256] SEC(".data.dfa") = SG_DFA_CLS_INIT;
-__u32 sg_dfa[SG_DFA_MAX_STATES * SG_DFA_NCLS] SEC(".data.dfa") = SG_DFA_TABLE_INIT;
-/* per state: the two bytes it waits for (low and high byte; 0: none) */
-__u16 sg_dfa_skip[SG_DFA_MAX_STATES] SEC(".data.dfa") = SG_DFA_SKIP_INIT;
-/* The hash basis read from memory too: were it a constant on the label-end
- * path and unknown on the others, no two loop-head states would match and
- * the verifier's work would grow with the square of the chunk. */
-__u64 sg_label_basis SEC(".data.dfa") = SG_FNV_BASIS;
-
-
-struct sg_scan {
-	struct xdp_md *xdp;
-	struct sg_flow *f;
-	struct sg_pkt *pk;
-};
-
-static __always_inline void sg_source_count(const struct sg_flow_key *key, int messages,
-					    int recipients, int alerts)
-{
-	struct sg_source *s = sg_source_get(&key->saddr, 0);
-
-	if (!s)
-		return;
-	s->messages += messages;
-	s->recipients += recipients;
-	s->alerts += alerts;
-	s->last_ns = bpf_ktime_get_coarse_ns();
-}
-
-static __always_inline void sg_message_end(struct sg_scan *sc)
-{
-	struct sg_flow *f = sc->f;
-
-	f->messages++;
-	stat_inc(SG_STAT_messages);
-	sg_source_count(&sc->pk->key, 1, 0, 0);
-	f->phase = SG_PHASE_COMMAND;
-	f->state = SG_S_L_START;
-}
-
-/* A new name starts (after "MAIL FROM:" or "EHLO "): forget the last one. */
-static __always_inline void sg_token_reset(struct sg_flow *f, __u8 where)
-{
-	f->tok_len = 0;
-	f->nlabels = 0;
-	f->label_hash = SG_FNV_BASIS;
-	f->where = where;
-	f->cmt_depth = 0;
-	f->flags &= ~SG_FLOW_TOKEN_TRUNC;
-}
-
-static __always_inline void sg_helo_keep(struct sg_flow *f)
-{
-	__builtin_memcpy(f->helo, f->token, SG_HELO_MAX);
-	f->helo_len = f->tok_len < SG_HELO_MAX ? f->tok_len : SG_HELO_MAX;
-}
-
-/* A domain ended: match it against our domains, check the source, alert. */
-static __noinline void sg_name_end(struct sg_scan *sc)
-{
-	struct sg_flow *f = sc->f;
-	struct sg_config *cfg;
-	struct sg_name_val *hit;
-	enum sg_action action;
-	__u8 where = f->where;
-
-	/* the last label, unless the name ended with a dot (corp.example.) */
-	if (f->label_hash != SG_FNV_BASIS) {
-		f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = f->label_hash;
-		f->nlabels++;
-		f->label_hash = SG_FNV_BASIS;
-	}
-	if (f->flags & SG_FLOW_TOKEN_TRUNC)
-		stat_inc(SG_STAT_token_truncated);
-	if (where == SG_WHERE_HELO)
-		sg_helo_keep(f);
-	cfg = config_get();
-	if (!cfg || (where != SG_WHERE_HELO && where != SG_WHERE_MAIL_FROM))
-		return;
-	hit = sg_match_name(&sg_own_domains, SG_FILTER_OWN_DOMAINS, f, cfg->generation);
-	if (!hit)
-		return;
-	if (sg_source_trusted(&sc->pk->key, cfg->generation)) {
-		stat_inc(SG_STAT_trusted_suppressed);
-		return;
-	}
-	action = cfg->actions[SG_REASON_SPOOFED_INTERNAL_DOMAIN & 7];
-	if (action == SG_ACTION_OFF)
-		return;
-	f->alerts++;
-	f->flags |= SG_FLOW_ALERTED;
-	if (action == SG_ACTION_BLOCK)
-		f->flags |= SG_FLOW_BLOCKED;
-	stat_inc(SG_STAT_alerts);
-	stat_inc(where == SG_WHERE_HELO ? SG_STAT_alert_helo : SG_STAT_alert_mail_from);
-	sg_source_count(&sc->pk->key, 0, 0, 1);
-	sg_emit(f, &sc->pk->key, SG_REASON_SPOOFED_INTERNAL_DOMAIN, where, action, hit);
-}
 
 static __always_inline void sg_line_end(struct sg_flow *f)
 {
@@ -187,8 +66,7 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		sg_token_reset(f, SG_WHERE_HELO);
 		break;
 	case A_AT:
-		f->nlabels = 0;
-		f->label_hash = SG_FNV_BASIS;
+		sg_domain_start(f);
 		break;
 	case A_DEND:
 		sg_name_end(sc);
@@ -216,16 +94,8 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		stat_inc(SG_STAT_bare_lf_dot);
 		break;
 	case A_CMT_OPEN:
-		if (f->cmt_depth < 255)
-			f->cmt_depth++;
-		break;
 	case A_CMT_CLOSE:
-		if (f->cmt_depth > 1) {
-			f->cmt_depth--;
-		} else {
-			f->cmt_depth = 0;
-			f->state = f->state == SG_S_P_LCMT ? SG_S_P_LOCAL : SG_S_P_DOM;
-		}
+		sg_comment(f, act, &f->state, &sg_cmd_machine);
 		break;
 	}
 }
@@ -256,88 +126,6 @@ static __always_inline long sg_skip_phase(struct sg_scan *sc)
 		f->state = SG_S_L_START;
 	}
 	return f->pos >= end;
-}
-
-/* Steps at most SG_CHUNK bytes; returns the action that stopped it (0: none)
- * and the byte that carried it in *act_c. State goes back to the flow. */
-static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, __u8 *act_c)
-{
-	struct sg_flow *f = sc->f;
-	void *data = (void *)(long)sc->xdp->data;
-	void *data_end = (void *)(long)sc->xdp->data_end;
-	__u64 pos = f->pos & SG_POS_MASK, end = f->end;
-	__u64 h = f->label_hash, basis = sg_label_basis;
-	__u32 s = f->state, e, act = 0;
-	__u8 c;
-
-	for (int k = 0; k < SG_CHUNK; k++) {
-		__u16 sk;
-		__u8 *p;
-
-		if (pos >= end)
-			break;
-		sk = sg_dfa_skip[s & SG_DFA_STATE_MASK];
-		if (sk) {
-			/* skip whole words that hold neither byte; else jump to the first */
-			p = data + pos;
-			if (pos + 8 <= end && (void *)(p + 8) <= data_end) {
-				__u64 w = *(__u64 *)p;
-				__u64 x = w ^ ((sk & 0xff) * 0x0101010101010101ULL);
-				__u64 y = w ^ ((sk >> 8) * 0x0101010101010101ULL);
-				__u64 m = ((x - 0x0101010101010101ULL) & ~x) |
-					  ((y - 0x0101010101010101ULL) & ~y);
-
-				m &= 0x8080808080808080ULL;
-				if (!m) {
-					pos = (pos + 8) & SG_POS_MASK;
-					continue;
-				}
-				/* index of the lowest zero byte, without ctz */
-				pos = (pos + ((((m & -m) >> 7) * 0x0001020304050607ULL) >> 56)) &
-				      SG_POS_MASK;
-			}
-		}
-		p = data + pos;
-		if ((void *)(p + 1) > data_end) {
-			pos = end;
-			break;
-		}
-		c = *p;
-		e = sg_dfa[((s & SG_DFA_STATE_MASK) << 5) | (sg_dfa_cls[c] & (SG_DFA_NCLS - 1))];
-		s = e & SG_DFA_STATE_MASK;
-		if (e & SG_DFA_HASH)
-			h = sg_label_step(h, c);
-		if (e & SG_DFA_DOT) {
-			f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = h;
-			f->nlabels++;
-			h = basis;
-		}
-		if (e & SG_DFA_CAP) {
-			__u32 t = f->tok_len;
-
-			if (t < SG_TOKEN_MAX) {
-				__u32 i = t;
-
-				/* keep clang from dropping the mask the verifier needs */
-				barrier_var(i);
-				f->token[i & (SG_TOKEN_MAX - 1)] = c;
-				f->tok_len = t + 1;
-			} else {
-				f->flags |= SG_FLOW_TOKEN_TRUNC;
-			}
-		}
-		pos = (pos + 1) & SG_POS_MASK;
-		if (e >> SG_DFA_ACT_SHIFT) {
-			/* only set when leaving: live values must not differ at the loop head */
-			act = e >> SG_DFA_ACT_SHIFT;
-			*act_c = c;
-			break;
-		}
-	}
-	f->pos = pos;
-	f->state = s;
-	f->label_hash = h;
-	return act;
 }
 
 /* little-endian u64 of eight bytes, as an 8-byte load from the packet sees them */
@@ -402,7 +190,7 @@ static long sg_scan_cb(__u32 index, void *vctx)
 			return sg_skip_phase(sc);
 		if (f->state == SG_S_L_START)
 			sg_line_start(sc);
-		act = sg_scan_chunk(sc, &act_c);
+		act = sg_scan_chunk(sc, &sg_cmd_machine, &f->state, &act_c);
 		if (!act)
 			break;
 		sg_action(sc, act, act_c);

@@ -16,6 +16,8 @@
 #include "flow.h"
 #include "emit.h"
 #include "match.h"
+#include "scan.h"
+#include "names.h"
 #include "smtp.h"
 
 #define TC_ACT_OK 0

@@ -192,7 +192,11 @@ enum sg_flow_flags {
 	X(tc_packets)         /* server-to-client packets of watched flows */ \
 	X(tc_bytes) \
 	X(replies_refused)    /* 4xx/5xx to DATA or STARTTLS */ \
-	X(bare_lf_dot)        /* a dot line with a bare LF in a message: not its end */
+	X(bare_lf_dot)        /* a dot line with a bare LF in a message: not its end */ \
+	X(alert_header_from) \
+	X(header_from_multiple) /* a message with more than one From: header */ \
+	X(msg_tail_calls)     /* segments handed to the message program */ \
+	X(tail_call_failed)   /* a hand-over that did not happen: parsed in place */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -249,6 +253,10 @@ struct sg_flow {
 	__u8 bdat_last;      /* the BDAT line carried LAST */
 	__u8 await;          /* enum sg_await: the reply the last command waits for */
 	__u8 cmt_depth;      /* nesting of (comments) in the address being read */
+	__u8 mstate;         /* message machine state (bpf/message.h) */
+	__u8 dom_pending;    /* a domain started ('@') and was not matched yet */
+	__u8 from_headers;   /* From: headers in the current message */
+	__u8 pad2[5];
 	__u16 pos;           /* scan position in the current packet (scratch) */
 	__u16 end;           /* end of the current payload (scratch) */
 	__u16 pad1[2];
@@ -329,6 +337,17 @@ struct sg_event {
 	char match[SG_NAME_MAX] SG_ALIGNED8;
 	char value[SG_TOKEN_MAX] SG_ALIGNED8;
 	char helo[SG_HELO_MAX] SG_ALIGNED8;
+};
+
+/* A generated parser (bpf/gen_dfa.c): the BPF programs keep one for the
+ * commands and one for the message in a writable data section. */
+#define SG_DFA_NCLS       32
+#define SG_DFA_MAX_STATES 128
+struct sg_machine {
+	__u32 dfa[SG_DFA_MAX_STATES * SG_DFA_NCLS]; /* next state, flags, action */
+	__u16 skip[SG_DFA_MAX_STATES]; /* the two bytes a state waits for (0: none) */
+	__u8 cls[256];                 /* byte class */
+	__u8 ret[SG_DFA_MAX_STATES];   /* comment state -> the state ')' returns to */
 };
 
 /* signature ids, fixed per (reason, where) and documented in the README */

@@ -11,7 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "smtpguard.h"
-#include "smtpguard.skel.h"
+#include "skel.h"
 #include "commands.h"
 #include "config.h"
 #include "json.h"

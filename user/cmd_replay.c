@@ -17,7 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "smtpguard.h"
-#include "smtpguard.skel.h"
+#include "skel.h"
 #include "capture.h"
 #include "commands.h"
 #include "config.h"

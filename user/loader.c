@@ -11,7 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "smtpguard.h"
-#include "smtpguard.skel.h"
+#include "skel.h"
 #include "loader.h"
 
 /* TCX links (Linux 6.6); Debian 12's uapi headers predate them */

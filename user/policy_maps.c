@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-#include "smtpguard.skel.h"
+#include "skel.h"
 #include "policy_maps.h"
 #include "pin.h"
 #include "domain.h"

@@ -16,7 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "smtpguard.h"
-#include "smtpguard.skel.h"
+#include "skel.h"
 #include "config.h"
 #include "loader.h"
 #include "policy_maps.h"

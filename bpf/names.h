@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * names.h - what both phases do with a name they read (an EHLO name, the
+ * envelope sender, the From: header): keep a bounded copy, match its domain
+ * against our domains, and alert for an outside source.
+ */
+#ifndef SG_NAMES_H
+#define SG_NAMES_H
+
+static __always_inline void sg_source_count(const struct sg_flow_key *key, int messages,
+					    int recipients, int alerts)
+{
+	struct sg_source *s = sg_source_get(&key->saddr, 0);
+
+	if (!s)
+		return;
+	s->messages += messages;
+	s->recipients += recipients;
+	s->alerts += alerts;
+	s->last_ns = bpf_ktime_get_coarse_ns();
+}
+
+static __always_inline void sg_message_end(struct sg_scan *sc)
+{
+	struct sg_flow *f = sc->f;
+
+	f->messages++;
+	stat_inc(SG_STAT_messages);
+	sg_source_count(&sc->pk->key, 1, 0, 0);
+	f->phase = SG_PHASE_COMMAND;
+	f->state = SG_S_L_START;
+	f->mstate = SG_M_H_LS; /* the next message starts with its headers */
+	f->from_headers = 0;
+}
+
+/* '(' and ')' in an address: comments nest; the ')' that closes the last
+ * one returns to the state the machine's table names for it. */
+static __always_inline void sg_comment(struct sg_flow *f, __u32 act, __u8 *statep,
+				       struct sg_machine *m)
+{
+	if (act == A_CMT_OPEN) {
+		if (f->cmt_depth < 255)
+			f->cmt_depth++;
+	} else if (f->cmt_depth > 1) {
+		f->cmt_depth--;
+	} else {
+		f->cmt_depth = 0;
+		*statep = m->ret[*statep & SG_DFA_STATE_MASK];
+	}
+}
+
+/* An unquoted '@': the domain (re)starts; the last one wins. */
+static __always_inline void sg_domain_start(struct sg_flow *f)
+{
+	f->nlabels = 0;
+	f->label_hash = SG_FNV_BASIS;
+	f->dom_pending = 1;
+}
+
+/* A new name starts (after "MAIL FROM:", "EHLO " or "From:"): forget the last one. */
+static __always_inline void sg_token_reset(struct sg_flow *f, __u8 where)
+{
+	f->tok_len = 0;
+	f->nlabels = 0;
+	f->label_hash = SG_FNV_BASIS;
+	f->where = where;
+	f->cmt_depth = 0;
+	f->dom_pending = 0;
+	f->flags &= ~SG_FLOW_TOKEN_TRUNC;
+}
+
+static __always_inline void sg_helo_keep(struct sg_flow *f)
+{
+	__builtin_memcpy(f->helo, f->token, SG_HELO_MAX);
+	f->helo_len = f->tok_len < SG_HELO_MAX ? f->tok_len : SG_HELO_MAX;
+}
+
+/* A domain ended: match it against our domains, check the source, alert. */
+static __noinline void sg_name_end(struct sg_scan *sc)
+{
+	struct sg_flow *f = sc->f;
+	struct sg_config *cfg;
+	struct sg_name_val *hit;
+	enum sg_action action;
+	__u8 where = f->where;
+
+	/* the last label, unless the name ended with a dot (corp.example.) */
+	if (f->label_hash != SG_FNV_BASIS) {
+		f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = f->label_hash;
+		f->nlabels++;
+		f->label_hash = SG_FNV_BASIS;
+	}
+	if (f->flags & SG_FLOW_TOKEN_TRUNC)
+		stat_inc(SG_STAT_token_truncated);
+	if (where == SG_WHERE_HELO)
+		sg_helo_keep(f);
+	f->dom_pending = 0;
+	cfg = config_get();
+	if (!cfg || where == SG_WHERE_NONE)
+		return;
+	hit = sg_match_name(&sg_own_domains, SG_FILTER_OWN_DOMAINS, f, cfg->generation);
+	if (!hit)
+		return;
+	if (sg_source_trusted(&sc->pk->key, cfg->generation)) {
+		stat_inc(SG_STAT_trusted_suppressed);
+		return;
+	}
+	action = cfg->actions[SG_REASON_SPOOFED_INTERNAL_DOMAIN & 7];
+	if (action == SG_ACTION_OFF)
+		return;
+	f->alerts++;
+	f->flags |= SG_FLOW_ALERTED;
+	if (action == SG_ACTION_BLOCK)
+		f->flags |= SG_FLOW_BLOCKED;
+	stat_inc(SG_STAT_alerts);
+	stat_inc(where == SG_WHERE_HELO ? SG_STAT_alert_helo :
+		 where == SG_WHERE_MAIL_FROM ? SG_STAT_alert_mail_from : SG_STAT_alert_header_from);
+	sg_source_count(&sc->pk->key, 0, 0, 1);
+	sg_emit(f, &sc->pk->key, SG_REASON_SPOOFED_INTERNAL_DOMAIN, where, action, hit);
+}
+
+#endif

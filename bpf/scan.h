@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scan.h - the byte loop both parsers share: the command phase (smtp.h) and
+ * the message (message.h) step their own generated DFA (bpf/gen_dfa.c) with
+ * it. No packet is buffered: the whole parse state lives in the flow entry,
+ * so a token cut at any byte continues in the next segment.
+ *
+ * Shape (DESIGN.md, "One engine shape"): one bpf_loop per segment; each
+ * callback runs a bounded inner loop over at most SG_CHUNK bytes that skips
+ * 8-byte words holding no byte the state waits for (SWAR) and steps the DFA
+ * table on the rest. The loop stops at a byte whose entry carries an action
+ * and the callback handles that action outside the loop, so the verifier
+ * never multiplies the handlers' branches by the bytes of a chunk. Scalars
+ * the verifier would track precisely (position, state) are re-masked on
+ * every step and kept in the map value between callbacks
+ * (engine-prototype.md, "What was refused, and the fix").
+ */
+#ifndef SG_SCAN_H
+#define SG_SCAN_H
+
+#ifndef SG_CHUNK
+#define SG_CHUNK 32          /* bytes per inner loop: see the verifier note above */
+#endif
+#ifndef SG_RESUMES
+#define SG_RESUMES 2          /* actions handled per callback; verifier cost grows with it */
+#endif
+#define SG_MAX_CALLBACKS 4096 /* per segment: chunks plus actions; more is counted */
+#define SG_POS_MASK 0x3fff    /* positions < 16 KiB; keeps pos + 8 within MAX_PACKET_OFF */
+
+/* Tables in a writable section: the verifier must treat what it loads from
+ * them as unknown values, or it would fold states into constants and walk
+ * every path (message-prototype.md, "URL state narrowed to constants"). */
+
+struct sg_machine sg_cmd_machine SEC(".data.dfa") = {
+	.dfa = SG_DFA_TABLE_INIT, .skip = SG_DFA_SKIP_INIT, .cls = SG_DFA_CLS_INIT,
+	.ret = SG_DFA_RET_INIT,
+};
+struct sg_machine sg_msg_machine SEC(".data.dfa") = {
+	.dfa = SG_MDFA_TABLE_INIT, .skip = SG_MDFA_SKIP_INIT, .cls = SG_MDFA_CLS_INIT,
+	.ret = SG_MDFA_RET_INIT,
+};
+/* The hash basis read from memory too: were it a constant on the label-end
+ * path and unknown on the others, no two loop-head states would match and
+ * the verifier's work would grow with the square of the chunk. */
+__u64 sg_label_basis SEC(".data.dfa") = SG_FNV_BASIS;
+
+struct sg_scan {
+	struct xdp_md *xdp;
+	struct sg_flow *f;
+	struct sg_pkt *pk;
+};
+
+/* Steps machine m over at most SG_CHUNK bytes from f->pos, its state in
+ * *statep (a field of the flow); returns the action that stopped it (0:
+ * none) and the byte that carried it in *act_c. */
+static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine *m, __u8 *statep,
+					   __u8 *act_c)
+{
+	struct sg_flow *f = sc->f;
+	void *data = (void *)(long)sc->xdp->data;
+	void *data_end = (void *)(long)sc->xdp->data_end;
+	__u64 pos = f->pos & SG_POS_MASK, end = f->end;
+	__u64 h = f->label_hash, basis = sg_label_basis;
+	__u32 s = *statep, e, act = 0;
+	__u8 c;
+
+	for (int k = 0; k < SG_CHUNK; k++) {
+		__u16 sk;
+		__u8 *p;
+
+		if (pos >= end)
+			break;
+		sk = m->skip[s & SG_DFA_STATE_MASK];
+		if (sk) {
+			/* skip whole words that hold neither byte; else jump to the first */
+			p = data + pos;
+			if (pos + 8 <= end && (void *)(p + 8) <= data_end) {
+				__u64 w = *(__u64 *)p;
+				__u64 x = w ^ ((sk & 0xff) * 0x0101010101010101ULL);
+				__u64 y = w ^ ((sk >> 8) * 0x0101010101010101ULL);
+				__u64 m = ((x - 0x0101010101010101ULL) & ~x) |
+					  ((y - 0x0101010101010101ULL) & ~y);
+
+				m &= 0x8080808080808080ULL;
+				if (!m) {
+					pos = (pos + 8) & SG_POS_MASK;
+					continue;
+				}
+				/* index of the lowest zero byte, without ctz */
+				pos = (pos + ((((m & -m) >> 7) * 0x0001020304050607ULL) >> 56)) &
+				      SG_POS_MASK;
+			}
+		}
+		p = data + pos;
+		if ((void *)(p + 1) > data_end) {
+			pos = end;
+			break;
+		}
+		c = *p;
+		e = m->dfa[((s & SG_DFA_STATE_MASK) << 5) | (m->cls[c] & (SG_DFA_NCLS - 1))];
+		s = e & SG_DFA_STATE_MASK;
+		if (e & SG_DFA_HASH)
+			h = sg_label_step(h, c);
+		if (e & SG_DFA_DOT) {
+			f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = h;
+			f->nlabels++;
+			h = basis;
+		}
+		if (e & SG_DFA_CAP) {
+			__u32 t = f->tok_len;
+
+			if (t < SG_TOKEN_MAX) {
+				__u32 i = t;
+
+				/* keep clang from dropping the mask the verifier needs */
+				barrier_var(i);
+				f->token[i & (SG_TOKEN_MAX - 1)] = c;
+				f->tok_len = t + 1;
+			} else {
+				f->flags |= SG_FLOW_TOKEN_TRUNC;
+			}
+		}
+		pos = (pos + 1) & SG_POS_MASK;
+		if (e >> SG_DFA_ACT_SHIFT) {
+			/* only set when leaving: live values must not differ at the loop head */
+			act = e >> SG_DFA_ACT_SHIFT;
+			*act_c = c;
+			break;
+		}
+	}
+	f->pos = pos;
+	*statep = s;
+	f->label_hash = h;
+	return act;
+}
+
+#endif
