@@ -72,14 +72,14 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 			break;
 		sk = m->skip[s & SG_DFA_STATE_MASK];
 		if (sk) {
-			/* skip whole words that hold neither byte; else jump to the first */
+			/* skip whole words without a line-end byte; else jump to the first */
 			p = data + pos;
 			if (pos + 8 <= end && (void *)(p + 8) <= data_end) {
 				__u64 w = *(__u64 *)p;
-				__u64 x = w ^ ((sk & 0xff) * 0x0101010101010101ULL);
-				__u64 y = w ^ ((sk >> 8) * 0x0101010101010101ULL);
-				__u64 m = ((x - 0x0101010101010101ULL) & ~x) |
-					  ((y - 0x0101010101010101ULL) & ~y);
+				/* states only ever wait for CR or LF: stop at any
+				 * byte below 0x0e ("hasless", one test for both;
+				 * a TAB or other control byte costs a DFA step) */
+				__u64 m = (w - 0x0e0e0e0e0e0e0e0eULL) & ~w;
 
 				m &= 0x8080808080808080ULL;
 				if (!m) {

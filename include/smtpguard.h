@@ -345,7 +345,7 @@ struct sg_event {
 #define SG_DFA_MAX_STATES 128
 struct sg_machine {
 	__u32 dfa[SG_DFA_MAX_STATES * SG_DFA_NCLS]; /* next state, flags, action */
-	__u16 skip[SG_DFA_MAX_STATES]; /* the two bytes a state waits for (0: none) */
+	__u16 skip[SG_DFA_MAX_STATES]; /* nonzero: the state waits for CR or LF (SWAR skip) */
 	__u8 cls[256];                 /* byte class */
 	__u8 ret[SG_DFA_MAX_STATES];   /* comment state -> the state ')' returns to */
 };
