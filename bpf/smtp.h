@@ -186,6 +186,9 @@ static long sg_scan_cb(__u32 index, void *vctx)
 	__u32 act;
 
 	for (int r = 0; r < SG_RESUMES; r++) {
+		/* message bytes go to the message program while tail calls last */
+		if (f->phase == SG_PHASE_DATA && f->tail_left >= 2)
+			return 1;
 		if (f->phase >= SG_PHASE_BDAT)
 			return sg_skip_phase(sc);
 		if (f->state == SG_S_L_START)
@@ -196,23 +199,6 @@ static long sg_scan_cb(__u32 index, void *vctx)
 		sg_action(sc, act, act_c);
 	}
 	return f->pos >= f->end;
-}
-
-/* Parses payload bytes [from, to) of this packet. */
-static __always_inline void sg_smtp_parse(struct xdp_md *ctx, struct sg_flow *f, struct sg_pkt *pk,
-					  __u32 from, __u32 to)
-{
-	struct sg_scan sc = { .xdp = ctx, .f = f, .pk = pk };
-
-	f->pos = from;
-	f->end = to;
-	bpf_loop(SG_MAX_CALLBACKS, sg_scan_cb, &sc, 0);
-	if (f->pos < f->end) {
-		/* more actions than callbacks: resynchronise at the next line */
-		stat_inc(SG_STAT_parse_budget);
-		if (f->phase == SG_PHASE_COMMAND)
-			f->state = SG_S_S_SKIP;
-	}
 }
 
 #endif

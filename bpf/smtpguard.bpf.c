@@ -19,6 +19,7 @@
 #include "scan.h"
 #include "names.h"
 #include "smtp.h"
+#include "message.h"
 
 #define TC_ACT_OK 0
 
@@ -111,6 +112,49 @@ static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const stru
 	return v && (!v->expires_ns || bpf_ktime_get_ns() < v->expires_ns);
 }
 
+/* What every program that finishes a segment does: FIN closes the flow, a
+ * block rule that fired drops the segment. */
+static __always_inline int sg_segment_end(struct sg_flow *f, const struct sg_pkt *pk)
+{
+	if ((pk->tcp_flags & TCPF_FIN) && f->phase != SG_PHASE_CLOSED) {
+		f->phase = SG_PHASE_CLOSED;
+		stat_inc(SG_STAT_flows_closed);
+	}
+	if (f->flags & SG_FLOW_BLOCKED) {
+		stat_inc(SG_STAT_blocked_packets);
+		return XDP_DROP;
+	}
+	return XDP_PASS;
+}
+
+/* Parses f->pos..f->end of the current segment in the command phase; message
+ * bytes are handed to sg_xdp_msg while the tail-call budget allows. */
+static __always_inline void sg_smtp_parse(struct xdp_md *ctx, struct sg_flow *f, struct sg_pkt *pk)
+{
+	struct sg_scan sc = { .xdp = ctx, .f = f, .pk = pk };
+
+	bpf_loop(SG_MAX_CALLBACKS, sg_scan_cb, &sc, 0);
+	if (f->pos < f->end && f->phase == SG_PHASE_DATA && f->tail_left >= 2) {
+		f->tail_left--;
+		stat_inc(SG_STAT_msg_tail_calls);
+		bpf_tail_call(ctx, &sg_progs, SG_PROGI_MSG);
+		/* not there (cannot happen once loaded): read it here, end of data only */
+		stat_inc(SG_STAT_tail_call_failed);
+		f->tail_left = 0;
+		f->flags |= SG_FLOW_REENTRY;
+		bpf_tail_call(ctx, &sg_progs, SG_PROGI_CMD);
+		f->flags &= ~SG_FLOW_REENTRY;
+		f->state = SG_S_M_TEXT;
+		return;
+	}
+	if (f->pos < f->end) {
+		/* more actions than callbacks: resynchronise at the next line */
+		stat_inc(SG_STAT_parse_budget);
+		if (f->phase == SG_PHASE_COMMAND)
+			f->state = SG_S_S_SKIP;
+	}
+}
+
 static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *pk,
 					     const struct sg_config *cfg)
 {
@@ -118,8 +162,14 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	struct sg_flow *f;
 	int skip;
 
-	stat_inc(SG_STAT_watched_packets);
 	f = bpf_map_lookup_elem(&sg_flows, &pk->key);
+	if (f && (f->flags & SG_FLOW_REENTRY)) {
+		/* back from the message program: go on where it stopped */
+		f->flags &= ~SG_FLOW_REENTRY;
+		sg_smtp_parse(ctx, f, pk);
+		return sg_segment_end(f, pk);
+	}
+	stat_inc(SG_STAT_watched_packets);
 	if ((fl & TCPF_SYN) && !(fl & TCPF_ACK)) {
 		/* a new session (or a SYN retransmitted before any data) */
 		if (sg_source_blocked(pk, cfg)) {
@@ -153,19 +203,13 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		skip = sg_stream_position(f, pk);
 		if (skip >= 0) {
 			stat_add(SG_STAT_watched_bytes, pk->payload_len - skip);
-			sg_smtp_parse(ctx, f, pk, pk->payload_off + skip,
-				      pk->payload_off + pk->payload_len);
+			f->pos = pk->payload_off + skip;
+			f->end = pk->payload_off + pk->payload_len;
+			f->tail_left = SG_TAIL_BUDGET;
+			sg_smtp_parse(ctx, f, pk);
 		}
 	}
-	if ((fl & TCPF_FIN) && f->phase != SG_PHASE_CLOSED) {
-		f->phase = SG_PHASE_CLOSED;
-		stat_inc(SG_STAT_flows_closed);
-	}
-	if (f->flags & SG_FLOW_BLOCKED) {
-		stat_inc(SG_STAT_blocked_packets);
-		return XDP_DROP;
-	}
-	return XDP_PASS;
+	return sg_segment_end(f, pk);
 }
 
 SEC("xdp")
@@ -185,6 +229,38 @@ int sg_xdp_ingress(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	return sg_client_segment(ctx, &pk, cfg);
+}
+
+/* The message of a session, handed over by sg_xdp_ingress at its first byte
+ * (see message.h); hands the rest of the segment back at the end of data. */
+SEC("xdp")
+int sg_xdp_msg(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sg_pkt pk = {};
+	struct sg_scan sc = { .xdp = ctx, .pk = &pk };
+	struct sg_flow *f;
+
+	if (sg_parse(data, data_end, &pk, 1))
+		return XDP_PASS;
+	f = bpf_map_lookup_elem(&sg_flows, &pk.key);
+	if (!f)
+		return XDP_PASS;
+	sc.f = f;
+	if (f->phase == SG_PHASE_DATA)
+		bpf_loop(SG_MAX_CALLBACKS, sg_msg_cb, &sc, 0);
+	if (f->pos < f->end && f->phase == SG_PHASE_COMMAND && f->tail_left) {
+		f->tail_left--;
+		f->flags |= SG_FLOW_REENTRY;
+		bpf_tail_call(ctx, &sg_progs, SG_PROGI_CMD);
+		f->flags &= ~SG_FLOW_REENTRY;
+		stat_inc(SG_STAT_tail_call_failed);
+		f->state = SG_S_S_SKIP;
+	} else if (f->pos < f->end) {
+		stat_inc(SG_STAT_parse_budget);
+	}
+	return sg_segment_end(f, &pk);
 }
 
 /* The code of the last reply line in the segment ('2'..'5'), or 0. Replies

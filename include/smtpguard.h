@@ -25,6 +25,8 @@
 #define SG_MAP_STATS        "sg_stats"
 #define SG_MAP_EVENTS       "sg_events"
 #define SG_MAP_NAME_FILTER  "sg_name_filter" /* internal: bitmap in front of the name maps */
+#define SG_MAP_PROGS        "sg_progs"       /* internal: the message program, for tail calls */
+#define SG_PROG_MSG         "sg_xdp_msg"
 #define SG_PROG_XDP         "sg_xdp_ingress"
 #define SG_PROG_TC          "sg_tc_egress"
 #define SG_PIN_ROOT         "/sys/fs/bpf/smtpguard"
@@ -153,6 +155,7 @@ enum sg_flow_flags {
 	SG_FLOW_ALERTED   = 1 << 2,
 	SG_FLOW_GAP       = 1 << 3, /* bytes were missed; parser resynchronised */
 	SG_FLOW_TOKEN_TRUNC = 1 << 4, /* the current token was cut at SG_TOKEN_MAX */
+	SG_FLOW_REENTRY   = 1 << 5, /* the message program hands the segment back */
 };
 
 /* Global counters. sg_stats is a PERCPU_ARRAY with one entry whose value
@@ -256,7 +259,8 @@ struct sg_flow {
 	__u8 mstate;         /* message machine state (bpf/message.h) */
 	__u8 dom_pending;    /* a domain started ('@') and was not matched yet */
 	__u8 from_headers;   /* From: headers in the current message */
-	__u8 pad2[5];
+	__u8 tail_left;      /* tail calls the current segment may still make */
+	__u8 pad2[4];
 	__u16 pos;           /* scan position in the current packet (scratch) */
 	__u16 end;           /* end of the current payload (scratch) */
 	__u16 pad1[2];

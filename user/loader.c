@@ -40,7 +40,25 @@ void sg_libbpf_verbosity(int verbose)
 
 static const char *public_maps[] = { SG_MAP_FLOWS, SG_MAP_SOURCES, SG_MAP_OWN_DOMAINS,
 				     SG_MAP_BAD_HOSTS, SG_MAP_TRUSTED_NETS, SG_MAP_BLOCKED_SRC,
-				     SG_MAP_CONFIG, SG_MAP_STATS, SG_MAP_EVENTS, SG_MAP_NAME_FILTER };
+				     SG_MAP_CONFIG, SG_MAP_STATS, SG_MAP_EVENTS, SG_MAP_NAME_FILTER,
+				     SG_MAP_PROGS };
+
+/* The command program hands message bytes to the message program and gets
+ * them back through sg_progs: both slots must be set before any packet. */
+static int fill_prog_array(struct smtpguard *skel)
+{
+	int map = bpf_map__fd(skel->maps.sg_progs);
+	__u32 msg = 0, cmd = 1;
+	int fd;
+
+	fd = bpf_program__fd(skel->progs.sg_xdp_msg);
+	if (bpf_map_update_elem(map, &msg, &fd, BPF_ANY))
+		return -errno;
+	fd = bpf_program__fd(skel->progs.sg_xdp_ingress);
+	if (bpf_map_update_elem(map, &cmd, &fd, BPF_ANY))
+		return -errno;
+	return 0;
+}
 
 int sg_skel_load(const struct sg_globals *g, const char *pin_dir, struct smtpguard **out)
 {
@@ -84,6 +102,12 @@ int sg_skel_load_opts(const struct sg_globals *g, const char *pin_dir,
 		else
 			sg_err("the kernel refused the BPF programs: %s (run with -vv for the "
 			       "verifier log)", strerror(-err));
+		smtpguard__destroy(skel);
+		return err;
+	}
+	err = fill_prog_array(skel);
+	if (err) {
+		sg_err("cannot set up the message program's tail call: %s", strerror(-err));
 		smtpguard__destroy(skel);
 		return err;
 	}

@@ -13,11 +13,69 @@ SMTPGUARD=${SMTPGUARD:-$PWD/smtpguard}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: lab-forms: all: needs root (namespaces, Postfix, BPF)"
-	exit 0
+	# the From: header, sent by swaks through the real Postfix: the message is
+# delivered (alert mode) and smtpguard alerts for the internal one only
+hdr_case() {
+	local port=$1 want=$2 hdr=$3 ns=${4:-$LAB_OUT_NS}
+	local before got
+	before=$(lab_mail_count)
+	lab_send "$ns" --from a@example.net --to bob@corp.example --local-port "$port" \
+		--header "$hdr" --body "hello" >/dev/null 2>&1
+	lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1 &&
+		echo "PASS: lab-forms: header [$hdr] from port $port: delivered" ||
+		echo "FAIL: lab-forms: header [$hdr] from port $port: not delivered"
+	lab_sg events >"$LAB_DIR/hdr.$port.jsonl"
+	cat "$LAB_DIR/hdr.$port.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+	got=$(grep -c "\"src_port\":$port,.*\"where\":\[\"header_from\"\]" "$LAB_DIR/hdr.$port.jsonl")
+	[ "$got" = "$want" ] &&
+		echo "PASS: lab-forms: header [$hdr]: $want header_from alert(s)" ||
+		echo "FAIL: lab-forms: header [$hdr]: $got header_from alerts, expected $want"
+}
+hdr_case 42201 1 'From: "Chief Exec" <ceo@corp.example>'
+hdr_case 42202 1 'From: =?utf-8?q?Chief_Exec?= <payroll@hr.corp.example>'
+hdr_case 42203 0 'From: "ceo@corp.example" <x@example.net>'
+hdr_case 42204 0 'From: Partner Relay <relay@corp.example>' "$LAB_PARTNER_NS"
+cat "$LAB_DIR/alerts.jsonl" "$LAB_DIR/alerts2.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+out=$(tests/tools/eve_validate.py "$LAB_DIR/all-alerts.jsonl" 2>&1)
+case $? in
+0) echo "PASS: lab-forms: all $(wc -l <"$LAB_DIR/all-alerts.jsonl") alert lines validate against the eve schema" ;;
+2) echo "SKIP: lab-forms: eve schema: $out" ;;
+*) echo "FAIL: lab-forms: eve schema: $(echo "$out" | head -n 3 | tr '\n' ' ')" ;;
+esac
+exit 0
 fi
 if ! command -v postfix >/dev/null || [ ! -x "$SMTPGUARD" ]; then
 	echo "SKIP: lab-forms: all: postfix or ./smtpguard missing"
-	exit 0
+	# the From: header, sent by swaks through the real Postfix: the message is
+# delivered (alert mode) and smtpguard alerts for the internal one only
+hdr_case() {
+	local port=$1 want=$2 hdr=$3 ns=${4:-$LAB_OUT_NS}
+	local before got
+	before=$(lab_mail_count)
+	lab_send "$ns" --from a@example.net --to bob@corp.example --local-port "$port" \
+		--header "$hdr" --body "hello" >/dev/null 2>&1
+	lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1 &&
+		echo "PASS: lab-forms: header [$hdr] from port $port: delivered" ||
+		echo "FAIL: lab-forms: header [$hdr] from port $port: not delivered"
+	lab_sg events >"$LAB_DIR/hdr.$port.jsonl"
+	cat "$LAB_DIR/hdr.$port.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+	got=$(grep -c "\"src_port\":$port,.*\"where\":\[\"header_from\"\]" "$LAB_DIR/hdr.$port.jsonl")
+	[ "$got" = "$want" ] &&
+		echo "PASS: lab-forms: header [$hdr]: $want header_from alert(s)" ||
+		echo "FAIL: lab-forms: header [$hdr]: $got header_from alerts, expected $want"
+}
+hdr_case 42201 1 'From: "Chief Exec" <ceo@corp.example>'
+hdr_case 42202 1 'From: =?utf-8?q?Chief_Exec?= <payroll@hr.corp.example>'
+hdr_case 42203 0 'From: "ceo@corp.example" <x@example.net>'
+hdr_case 42204 0 'From: Partner Relay <relay@corp.example>' "$LAB_PARTNER_NS"
+cat "$LAB_DIR/alerts.jsonl" "$LAB_DIR/alerts2.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+out=$(tests/tools/eve_validate.py "$LAB_DIR/all-alerts.jsonl" 2>&1)
+case $? in
+0) echo "PASS: lab-forms: all $(wc -l <"$LAB_DIR/all-alerts.jsonl") alert lines validate against the eve schema" ;;
+2) echo "SKIP: lab-forms: eve schema: $out" ;;
+*) echo "FAIL: lab-forms: eve schema: $(echo "$out" | head -n 3 | tr '\n' ' ')" ;;
+esac
+exit 0
 fi
 # shellcheck source=scripts/lab.sh
 . scripts/lab.sh
@@ -94,4 +152,33 @@ else
 fi
 [ "$after" -gt "$before" ] && echo "PASS: lab-forms: smuggling attempt: bare-LF dot counted ($before -> $after)" ||
 	echo "FAIL: lab-forms: smuggling attempt: bare_lf_dot stayed $after"
+# the From: header, sent by swaks through the real Postfix: the message is
+# delivered (alert mode) and smtpguard alerts for the internal one only
+hdr_case() {
+	local port=$1 want=$2 hdr=$3 ns=${4:-$LAB_OUT_NS}
+	local before got
+	before=$(lab_mail_count)
+	lab_send "$ns" --from a@example.net --to bob@corp.example --local-port "$port" \
+		--header "$hdr" --body "hello" >/dev/null 2>&1
+	lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1 &&
+		echo "PASS: lab-forms: header [$hdr] from port $port: delivered" ||
+		echo "FAIL: lab-forms: header [$hdr] from port $port: not delivered"
+	lab_sg events >"$LAB_DIR/hdr.$port.jsonl"
+	cat "$LAB_DIR/hdr.$port.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+	got=$(grep -c "\"src_port\":$port,.*\"where\":\[\"header_from\"\]" "$LAB_DIR/hdr.$port.jsonl")
+	[ "$got" = "$want" ] &&
+		echo "PASS: lab-forms: header [$hdr]: $want header_from alert(s)" ||
+		echo "FAIL: lab-forms: header [$hdr]: $got header_from alerts, expected $want"
+}
+hdr_case 42201 1 'From: "Chief Exec" <ceo@corp.example>'
+hdr_case 42202 1 'From: =?utf-8?q?Chief_Exec?= <payroll@hr.corp.example>'
+hdr_case 42203 0 'From: "ceo@corp.example" <x@example.net>'
+hdr_case 42204 0 'From: Partner Relay <relay@corp.example>' "$LAB_PARTNER_NS"
+cat "$LAB_DIR/alerts.jsonl" "$LAB_DIR/alerts2.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+out=$(tests/tools/eve_validate.py "$LAB_DIR/all-alerts.jsonl" 2>&1)
+case $? in
+0) echo "PASS: lab-forms: all $(wc -l <"$LAB_DIR/all-alerts.jsonl") alert lines validate against the eve schema" ;;
+2) echo "SKIP: lab-forms: eve schema: $out" ;;
+*) echo "FAIL: lab-forms: eve schema: $(echo "$out" | head -n 3 | tr '\n' ' ')" ;;
+esac
 exit 0
