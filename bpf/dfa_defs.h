@@ -9,6 +9,7 @@
 #include "smtpguard.h" /* SG_DFA_NCLS, SG_DFA_MAX_STATES, struct sg_machine */
 
 #define SG_DFA_STATE_MASK 0x7f
+#define SG_DFA_CLS_SHIFT  6 /* log2(SG_DFA_NCLS) */
 
 /* entry flag bits */
 #define SG_DFA_HASH (1 << 7)  /* fold the byte into the current label's hash */
@@ -35,6 +36,8 @@ enum {
 	C_RBRACK,
 	C_LPAREN,
 	C_RPAREN,
+	C_NUL,     /* Postfix reads a command up to a NUL */
+	C_SEP,     /* ',' and ';' */
 	C_LETTER0, /* the verb letters, one class each, follow */
 };
 

@@ -31,14 +31,15 @@ static unsigned char cret[SG_DFA_MAX_STATES];
  * names) each get one, case folded; the rest are grouped */
 static const char *verb_letters = "EHLOMAIFRSTDBCP";
 static int letter_base = C_LETTER0;
-static int comma_cls = C_OTHER;
 
 static int cls_of(int c)
 {
 	const char *p;
 
-	if (c == ' ' || c == '\t')
-		return C_SP;
+	if (c == ' ' || c == '\t' || c == '\v' || c == '\f')
+		return C_SP; /* Postfix's white space */
+	if (c == 0)
+		return C_NUL;
 	if (c == '\r')
 		return C_CR;
 	if (c == '\n')
@@ -55,7 +56,8 @@ static int cls_of(int c)
 	case ']': return C_RBRACK;
 	case '(': return C_LPAREN;
 	case ')': return C_RPAREN;
-	case ',': return comma_cls;
+	case ',': return C_SEP;
+	case ';': return C_SEP;
 	}
 	if (isdigit(c))
 		return C_DIGIT;
@@ -70,6 +72,8 @@ static int letter_cls(char c)
 {
 	return letter_base + (int)(strchr(verb_letters, c) - verb_letters);
 }
+
+static int copy_row_with(int dst, int src, int action);
 
 static int new_state(const char *name)
 {
@@ -143,8 +147,8 @@ static void build_cmd(void)
 {
 	int L_START, S_SKIP;
 	int H_PRE, H_DOM, H_LIT, H_REST;
-	int P_PRE, P_LT, P_ROUTE, P_LOCAL, P_LESC, P_QUOTE, P_QPAIR, P_DOM, P_DLIT, P_REST;
-	int P_LCMT, P_LCMT_ESC, P_DCMT, P_DCMT_ESC;
+	int P_PRE, P_REST;
+	const int HC = SG_DFA_HASH | SG_DFA_CAP;
 	int M_TEXT, M_CR, M_LS, M_DOT, M_DOTCR, M_BLS, M_BDOT;
 	int B_SP, B_NUM, B_SP2, B_REST, B_L, B_LA, B_LAS;
 	int s;
@@ -183,6 +187,8 @@ static void build_cmd(void)
 	set(H_DOM, C_SP, H_REST, 0, A_DEND);
 	set(H_DOM, C_CR, H_REST, 0, A_DEND);
 	set(H_DOM, C_LF, L_START, 0, A_DEND_EOL);
+	set(H_DOM, C_NUL, H_REST, 0, A_DEND); /* Postfix reads a line up to a NUL */
+	set(H_PRE, C_NUL, H_REST, 0, 0);
 
 	set_all(H_LIT, H_LIT, SG_DFA_CAP, 0);
 	set(H_LIT, C_RBRACK, H_REST, SG_DFA_CAP, A_HELO_LIT);
@@ -193,21 +199,17 @@ static void build_cmd(void)
 	set(H_REST, C_LF, L_START, 0, A_EOL);
 	skipb[H_REST] = '\n';
 
-	/* MAIL FROM:<path> [params] */
+	/* MAIL FROM:<path> [params]
+	 *
+	 * Postfix turns the path into its internal form - quotes and
+	 * backslashes removed, comments and (inside <>) white space dropped -
+	 * and the domain is what follows the last '@' of that. So here every
+	 * address byte but a quote is hashed, every '@' (quoted, escaped or
+	 * not) restarts the domain, and the name is matched when the address
+	 * ends, if an '@' was seen: <"x@corp.example"@evil.test> is evil.test,
+	 * <"ceo@corp.example"> and <ceo\@corp.example> are corp.example. */
 	P_PRE = new_state("P_PRE");
-	P_LT = new_state("P_LT");
-	P_ROUTE = new_state("P_ROUTE");
-	P_LOCAL = new_state("P_LOCAL");
-	P_LESC = new_state("P_LESC");
-	P_QUOTE = new_state("P_QUOTE");
-	P_QPAIR = new_state("P_QPAIR");
-	P_DOM = new_state("P_DOM");
-	P_DLIT = new_state("P_DLIT");
 	P_REST = new_state("P_REST");
-	P_LCMT = new_state("P_LCMT");
-	P_LCMT_ESC = new_state("P_LCMT_ESC");
-	P_DCMT = new_state("P_DCMT");
-	P_DCMT_ESC = new_state("P_DCMT_ESC");
 	s = word_state(L_START, S_SKIP, "MAIL");
 	{
 		int sp = new_state("MAIL_");
@@ -231,96 +233,93 @@ static void build_cmd(void)
 		set(from, C_SP, from, 0, 0);
 		set(from, C_COLON, P_PRE, 0, A_MAIL_START);
 	}
+	/* two families: inside <...> white space is dropped and '>' ends the
+	 * address; a bare address ends at white space (ESMTP parameters follow) */
+	const char *fam[2] = { "A", "B" };
+	int addr[2], quote[2], qpair[2], esc[2], cmt[2], cmtesc[2];
+	for (int i = 0; i < 2; i++) {
+		char nm[32];
 
-	set_all(P_PRE, P_LOCAL, SG_DFA_CAP, 0);
+		snprintf(nm, sizeof(nm), "P_%sADDR", fam[i]);
+		addr[i] = new_state(nm);
+		snprintf(nm, sizeof(nm), "P_%sQUOTE", fam[i]);
+		quote[i] = new_state(nm);
+		snprintf(nm, sizeof(nm), "P_%sQPAIR", fam[i]);
+		qpair[i] = new_state(nm);
+		snprintf(nm, sizeof(nm), "P_%sESC", fam[i]);
+		esc[i] = new_state(nm);
+		snprintf(nm, sizeof(nm), "P_%sCMT", fam[i]);
+		cmt[i] = new_state(nm);
+		snprintf(nm, sizeof(nm), "P_%sCMTESC", fam[i]);
+		cmtesc[i] = new_state(nm);
+	}
+	for (int i = 0; i < 2; i++) {
+		int A = addr[i];
+
+		set_all(A, A, HC, 0);
+		set(A, C_DOT, A, SG_DFA_DOT | SG_DFA_CAP, 0);
+		set(A, C_AT, A, SG_DFA_CAP, A_AT);
+		set(A, C_QUOTE, quote[i], SG_DFA_CAP, 0);
+		set(A, C_BSLASH, esc[i], SG_DFA_CAP, 0);
+		set(A, C_LPAREN, cmt[i], SG_DFA_CAP, A_CMT_OPEN);
+		/* ',' and ';' separate addresses: the one so far is matched */
+		set(A, C_SEP, A, SG_DFA_CAP, A_DEND);
+		set(A, C_GT, P_REST, 0, A_DEND);
+		set(A, C_NUL, P_REST, 0, A_DEND); /* Postfix reads a line up to a NUL */
+		set(A, C_CR, P_REST, 0, A_DEND);
+		set(A, C_LF, L_START, 0, A_DEND_EOL);
+		set(A, C_SP, i == 0 ? A : P_REST, 0, i == 0 ? 0 : A_DEND);
+
+		/* in quotes every byte is address content; '@' still counts */
+		set_all(quote[i], quote[i], HC, 0);
+		set(quote[i], C_DOT, quote[i], SG_DFA_DOT | SG_DFA_CAP, 0);
+		set(quote[i], C_AT, quote[i], SG_DFA_CAP, A_AT);
+		set(quote[i], C_QUOTE, A, SG_DFA_CAP, 0);
+		set(quote[i], C_BSLASH, qpair[i], SG_DFA_CAP, 0);
+		set(quote[i], C_NUL, P_REST, 0, A_DEND);
+		set(quote[i], C_LF, L_START, 0, A_DEND_EOL);
+		copy_row_with(qpair[i], quote[i], 0);
+		for (int k = 0; k < SG_DFA_NCLS; k++)
+			if (k != C_DOT && k != C_AT && k != C_NUL && k != C_LF)
+				set(qpair[i], k, quote[i], HC, 0);
+		set(qpair[i], C_DOT, quote[i], SG_DFA_DOT | SG_DFA_CAP, 0);
+		set(qpair[i], C_AT, quote[i], SG_DFA_CAP, A_AT);
+
+		/* a backslash makes the next byte plain content ('@' and '.' keep
+		 * their meaning in the internal form) */
+		set_all(esc[i], A, HC, 0);
+		set(esc[i], C_DOT, A, SG_DFA_DOT | SG_DFA_CAP, 0);
+		set(esc[i], C_AT, A, SG_DFA_CAP, A_AT);
+		set(esc[i], C_NUL, P_REST, 0, A_DEND);
+		set(esc[i], C_LF, L_START, 0, A_DEND_EOL);
+
+		/* comments nest; one left open runs to the end of the line */
+		set_all(cmt[i], cmt[i], SG_DFA_CAP, 0);
+		set(cmt[i], C_LPAREN, cmt[i], SG_DFA_CAP, A_CMT_OPEN);
+		set(cmt[i], C_RPAREN, cmt[i], SG_DFA_CAP, A_CMT_CLOSE);
+		set(cmt[i], C_BSLASH, cmtesc[i], SG_DFA_CAP, 0);
+		set(cmt[i], C_NUL, P_REST, 0, A_DEND);
+		set(cmt[i], C_CR, P_REST, 0, A_DEND);
+		set(cmt[i], C_LF, L_START, 0, A_DEND_EOL);
+		set_all(cmtesc[i], cmt[i], SG_DFA_CAP, 0);
+		set(cmtesc[i], C_LF, L_START, 0, A_DEND_EOL);
+		cret[cmt[i]] = A;
+	}
+	set_all(P_PRE, addr[1], HC, 0);
+	set(P_PRE, C_DOT, addr[1], SG_DFA_DOT | SG_DFA_CAP, 0);
+	set(P_PRE, C_AT, addr[1], SG_DFA_CAP, A_AT);
 	set(P_PRE, C_SP, P_PRE, 0, 0);
-	set(P_PRE, C_LT, P_LT, 0, 0);
-	set(P_PRE, C_QUOTE, P_QUOTE, SG_DFA_CAP, 0);
-	set(P_PRE, C_BSLASH, P_LESC, SG_DFA_CAP, 0);
-	set(P_PRE, C_AT, P_ROUTE, SG_DFA_CAP, 0);
+	set(P_PRE, C_LT, addr[0], 0, 0);
+	set(P_PRE, C_QUOTE, quote[1], SG_DFA_CAP, 0);
+	set(P_PRE, C_BSLASH, esc[1], SG_DFA_CAP, 0);
+	set(P_PRE, C_LPAREN, cmt[1], SG_DFA_CAP, A_CMT_OPEN);
+	set(P_PRE, C_NUL, P_REST, 0, 0);
 	set(P_PRE, C_CR, S_SKIP, 0, 0);
 	line_end_default(P_PRE, L_START);
-
-	set_all(P_LT, P_LOCAL, SG_DFA_CAP, 0);
-	set(P_LT, C_GT, P_REST, 0, 0); /* <>: the null sender */
-	set(P_LT, C_AT, P_ROUTE, SG_DFA_CAP, 0);
-	set(P_LT, C_QUOTE, P_QUOTE, SG_DFA_CAP, 0);
-	set(P_LT, C_BSLASH, P_LESC, SG_DFA_CAP, 0);
-	set(P_LT, C_SP, P_LT, 0, 0);
-	set(P_LT, C_CR, S_SKIP, 0, 0);
-	line_end_default(P_LT, L_START);
-
-	/* a source route @a,@b: ends at ':'; its '@'s are not the domain's */
-	set_all(P_ROUTE, P_ROUTE, SG_DFA_CAP, 0);
-	set(P_ROUTE, C_COLON, P_LOCAL, SG_DFA_CAP, 0);
-	set(P_ROUTE, C_GT, P_REST, 0, 0);
-	set(P_ROUTE, C_CR, S_SKIP, 0, 0);
-	line_end_default(P_ROUTE, L_START);
-
-	set_all(P_LOCAL, P_LOCAL, SG_DFA_CAP, 0);
-	set(P_LOCAL, C_AT, P_DOM, SG_DFA_CAP, A_AT);
-	set(P_LOCAL, C_QUOTE, P_QUOTE, SG_DFA_CAP, 0);
-	set(P_LOCAL, C_BSLASH, P_LESC, SG_DFA_CAP, 0);
-	set(P_LOCAL, C_GT, P_REST, 0, 0);
-	set(P_LOCAL, C_SP, P_REST, 0, 0);
-	set(P_LOCAL, C_CR, S_SKIP, 0, 0);
-	line_end_default(P_LOCAL, L_START);
-
-	/* a backslash quotes the next byte, as Postfix's tokenizer does */
-	set_all(P_LESC, P_LOCAL, SG_DFA_CAP, 0);
-	line_end_default(P_LESC, L_START);
-
-	set_all(P_QUOTE, P_QUOTE, SG_DFA_CAP, 0);
-	set(P_QUOTE, C_QUOTE, P_LOCAL, SG_DFA_CAP, 0);
-	set(P_QUOTE, C_BSLASH, P_QPAIR, SG_DFA_CAP, 0);
-	line_end_default(P_QUOTE, L_START);
-
-	set_all(P_QPAIR, P_QUOTE, SG_DFA_CAP, 0);
-	line_end_default(P_QPAIR, L_START);
-
-	/* the domain: labels hashed as they stream; a later '@' restarts it
-	 * (the last unquoted '@' separates local part and domain) */
-	set_all(P_DOM, P_DOM, SG_DFA_HASH | SG_DFA_CAP, 0);
-	set(P_DOM, C_DOT, P_DOM, SG_DFA_DOT | SG_DFA_CAP, 0);
-	set(P_DOM, C_AT, P_DOM, SG_DFA_CAP, A_AT);
-	set(P_DOM, C_QUOTE, P_QUOTE, SG_DFA_CAP, 0);
-	set(P_DOM, C_LBRACK, P_DLIT, SG_DFA_CAP, 0);
-	set(P_DOM, C_GT, P_REST, 0, A_DEND);
-	set(P_DOM, C_SP, P_REST, 0, A_DEND);
-	set(P_DOM, C_CR, P_REST, 0, A_DEND);
-	set(P_DOM, C_LF, L_START, 0, A_DEND_EOL);
-
-	/* an address literal [192.0.2.1]: nothing to match */
-	set_all(P_DLIT, P_DLIT, SG_DFA_CAP, 0);
-	set(P_DLIT, C_GT, P_REST, 0, 0);
-	set(P_DLIT, C_SP, P_REST, 0, 0);
-	set(P_DLIT, C_CR, P_REST, 0, 0);
-	line_end_default(P_DLIT, L_START);
 
 	set_all(P_REST, P_REST, 0, 0);
 	set(P_REST, C_LF, L_START, 0, A_EOL);
 	skipb[P_REST] = '\n';
-
-	/* Comments, as Postfix's address tokenizer drops them:
-	 * <ceo@corp.example(x@evil.test)> is corp.example. They nest, so the
-	 * depth is counted outside the table; the handler of the ')' that
-	 * closes the last one moves back to the local part or the domain. */
-	set(P_PRE, C_LPAREN, P_LCMT, SG_DFA_CAP, A_CMT_OPEN);
-	set(P_LT, C_LPAREN, P_LCMT, SG_DFA_CAP, A_CMT_OPEN);
-	set(P_LOCAL, C_LPAREN, P_LCMT, SG_DFA_CAP, A_CMT_OPEN);
-	set(P_DOM, C_LPAREN, P_DCMT, SG_DFA_CAP, A_CMT_OPEN);
-	const int cmt[2][2] = { { P_LCMT, P_LCMT_ESC }, { P_DCMT, P_DCMT_ESC } };
-	for (int i = 0; i < 2; i++) {
-		set_all(cmt[i][0], cmt[i][0], SG_DFA_CAP, 0);
-		set(cmt[i][0], C_LPAREN, cmt[i][0], SG_DFA_CAP, A_CMT_OPEN);
-		set(cmt[i][0], C_RPAREN, cmt[i][0], SG_DFA_CAP, A_CMT_CLOSE);
-		set(cmt[i][0], C_BSLASH, cmt[i][1], SG_DFA_CAP, 0);
-		line_end_default(cmt[i][0], L_START);
-		set_all(cmt[i][1], cmt[i][0], SG_DFA_CAP, 0);
-		line_end_default(cmt[i][1], L_START);
-	}
-	cret[P_LCMT] = P_LOCAL;
-	cret[P_DCMT] = P_DOM;
 
 	/* RCPT, RSET, DATA, STARTTLS: act when their line ends */
 	s = word_state(L_START, S_SKIP, "RCPT");
@@ -341,11 +340,15 @@ static void build_cmd(void)
 		char nm[32];
 		int cr;
 
+		/* Postfix splits a command on white space: "DATA \r\r\n" is DATA */
 		s = word_state(L_START, S_SKIP, bare[i].word);
-		snprintf(nm, sizeof(nm), "%s_CR", bare[i].word);
+		snprintf(nm, sizeof(nm), "%s_WS", bare[i].word);
 		cr = new_state(nm);
 		set_all(cr, S_SKIP, 0, 0);
+		set(cr, C_SP, cr, 0, 0);
+		set(cr, C_CR, cr, 0, 0);
 		set(cr, C_LF, L_START, 0, bare[i].action);
+		set(s, C_SP, cr, 0, 0);
 		set(s, C_CR, cr, 0, 0);
 		set(s, C_LF, L_START, 0, bare[i].action);
 	}
@@ -476,7 +479,7 @@ static void comment_states(int c, int esc, int ret)
 
 static void build_msg(void)
 {
-	const int C_COMMA = C_LETTER0, CAP = SG_DFA_CAP, HC = SG_DFA_HASH | SG_DFA_CAP;
+	const int C_COMMA = C_SEP, CAP = SG_DFA_CAP, HC = SG_DFA_HASH | SG_DFA_CAP;
 	int H_LS, H_BLS, H_DOT, H_DOTCR, H_BDOT, H_BDOTCR, H_ECR, H_LINE, H_CR;
 	int HF, HFR, HFRO, HFROM, HFROM_SP;
 	int FV_PRE, FV_WORD, FV_QUOTE, FV_QPAIR, FV_CMT, FV_CMTESC, FV_DOM, FV_DCMT, FV_DCMTESC;
@@ -736,8 +739,7 @@ int main(void)
 	emit("SG_S_", "SG_DFA", 1 /* S_SKIP */);
 	reset_machine();
 	verb_letters = "FROM";
-	letter_base = C_LETTER0 + 1;
-	comma_cls = C_LETTER0; /* the message machine's comma class */
+	letter_base = C_LETTER0;
 	build_msg();
 	check_skips();
 	emit("SG_M_", "SG_MDFA", 0);

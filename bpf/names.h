@@ -84,6 +84,10 @@ static __noinline void sg_name_end(struct sg_scan *sc)
 	enum sg_action action;
 	__u8 where = f->where;
 
+	/* an address without an '@' has no domain to match (an EHLO name is
+	 * all domain) */
+	if (where != SG_WHERE_HELO && !f->dom_pending)
+		return;
 	/* the last label, unless the name ended with a dot (corp.example.) */
 	if (f->label_hash != SG_FNV_BASIS) {
 		f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = f->label_hash;

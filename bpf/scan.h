@@ -97,7 +97,7 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 			break;
 		}
 		c = *p;
-		e = m->dfa[((s & SG_DFA_STATE_MASK) << 5) | (m->cls[c] & (SG_DFA_NCLS - 1))];
+		e = m->dfa[((s & SG_DFA_STATE_MASK) << SG_DFA_CLS_SHIFT) | (m->cls[c] & (SG_DFA_NCLS - 1))];
 		s = e & SG_DFA_STATE_MASK;
 		if (e & SG_DFA_HASH)
 			h = sg_label_step(h, c);

@@ -345,7 +345,7 @@ struct sg_event {
 
 /* A generated parser (bpf/gen_dfa.c): the BPF programs keep one for the
  * commands and one for the message in a writable data section. */
-#define SG_DFA_NCLS       32
+#define SG_DFA_NCLS       64
 #define SG_DFA_MAX_STATES 128
 struct sg_machine {
 	__u32 dfa[SG_DFA_MAX_STATES * SG_DFA_NCLS]; /* next state, flags, action */

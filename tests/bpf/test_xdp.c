@@ -84,7 +84,21 @@ static void test_mail_from_forms(struct harness *h)
 		{ "XMAIL FROM:<ceo@corp.example>\r\n", NULL, NULL },
 		{ "MAIL TO:<ceo@corp.example>\r\n", NULL, NULL },
 		{ " MAIL FROM:<ceo@corp.example>\r\n", NULL, NULL },
+		{ "MAIL FROM:<\"ceo@corp.example\">\r\n", "\"ceo@corp.example\"", "corp.example" },
+		{ "MAIL FROM:<ceo\\@corp.example>\r\n", "ceo\\@corp.example", "corp.example" },
+		{ "MAIL FROM:<ceo @corp.example>\r\n", "ceo@corp.example", "corp.example" },
+		{ "MAIL FROM:<ceo@corp. example>\r\n", "ceo@corp.example", "corp.example" },
+		{ "MAIL FROM:<ceo@corp\\.example>\r\n", "ceo@corp\\.example", "corp.example" },
+		{ "MAIL FROM:<ceo@\"corp.example\">\r\n", "ceo@\"corp.example\"", "corp.example" },
+		{ "MAIL FROM:<\"ceo\"@\"corp\".example>\r\n", "\"ceo\"@\"corp\".example",
+		  "corp.example" },
+		{ "MAIL FROM:<ceo@corp.example,>\r\n", "ceo@corp.example,", "corp.example" },
+		{ "MAIL FROM:<ceo@corp.example;>\r\n", "ceo@corp.example;", "corp.example" },
+		{ "MAIL FROM:<ceo@corp.example(>\r\n", "ceo@corp.example(>", "corp.example" },
+		{ "MAIL FROM:ceo@corp.example\vSIZE=1\r\n", "ceo@corp.example", "corp.example" },
+		{ "MAIL FROM:<ceo>\r\n", NULL, NULL },
 		{ "EHLO corp.example\r\n", "corp.example", "corp.example" },
+		{ "EHLO corp.example\v\r\n", "corp.example", "corp.example" },
 		{ "HELO mx.corp.example\r\n", "mx.corp.example", "corp.example" },
 		{ "ehlo MX.Corp.Example.\r\n", "MX.Corp.Example.", "corp.example" },
 		{ "EHLO mail.outside.test\r\n", NULL, NULL },
@@ -118,6 +132,38 @@ static void test_mail_from_forms(struct harness *h)
 		      h->ev[0].reason == SG_REASON_SPOOFED_INTERNAL_DOMAIN &&
 		      h->ev[0].action == SG_ACTION_ALERT, name);
 	}
+}
+
+/* Postfix reads a command line up to a NUL byte */
+static void test_nul(struct harness *h)
+{
+	static const char mail[] = "MAIL FROM:ceo@corp.example\0junk\r\n";
+	static const char ehlo[] = "EHLO corp.example\0x\r\n";
+	static const char evil[] = "MAIL FROM:<ceo@evil.test\0@corp.example>\r\n";
+	struct sess s;
+
+	session(h, &s, OUTSIDE, NULL);
+	sess_send(&s, mail, sizeof(mail) - 1);
+	CHECK_EQ_INT(h->nev, 1, "MAIL FROM:ceo@corp.example NUL junk: alert (the NUL ends it)");
+	session(h, &s, OUTSIDE, NULL);
+	sess_send(&s, ehlo, sizeof(ehlo) - 1);
+	CHECK_EQ_INT(h->nev, 1, "EHLO corp.example NUL x: alert");
+	session(h, &s, OUTSIDE, NULL);
+	sess_send(&s, evil, sizeof(evil) - 1);
+	CHECK_EQ_INT(h->nev, 0, "MAIL FROM:<ceo@evil.test NUL @corp.example>: no alert");
+}
+
+static void test_verb_whitespace(struct harness *h)
+{
+	struct sess s;
+
+	session(h, &s, OUTSIDE, "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA \r\n");
+	sess_send_str(&s, "MAIL FROM:<ceo@corp.example>\r\n\r\n.\r\n");
+	CHECK_EQ_INT(h->nev, 0, "\"DATA \" enters the message as Postfix does");
+	session(h, &s, OUTSIDE, "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\r\n");
+	sess_send_str(&s, "EHLO corp.example\r\n\r\n.\r\nMAIL FROM:<ceo@corp.example>\r\n");
+	CHECK(h->nev == 1 && h->ev[0].where == SG_WHERE_MAIL_FROM,
+	      "\"DATA\\r\\r\\n\" enters the message; the command after its end alerts");
 }
 
 /* The same MAIL FROM line cut into two segments at every offset. */
@@ -514,6 +560,8 @@ int main(void)
 		return check_done();
 	test_mail_from_forms(&h);
 	test_every_split(&h);
+	test_nul(&h);
+	test_verb_whitespace(&h);
 	test_pipelining_and_transactions(&h);
 	test_message_phase(&h);
 	test_replies(&h);

@@ -70,6 +70,10 @@ def smuggle(relay, port):
     s.close()
     print(code)
 
+def unmark(line):
+    """forms spell the bytes a here-document cannot hold"""
+    return line.replace(b"<NUL>", b"\0").replace(b"<VT>", b"\x0b").replace(b"<FF>", b"\x0c")
+
 def internal(domain):
     d = domain.lower().rstrip(".")
     return d == "corp.example" or d.endswith(".corp.example")
@@ -83,7 +87,7 @@ def main():
         with open(forms, "rb") as fi, open(out, "w") as fo:
             for raw in fi:
                 n, line = raw.rstrip(b"\n").split(b"\t", 1)
-                code, queued = session(relay, int(n), line)
+                code, queued = session(relay, int(n), unmark(line))
                 fo.write("%s\t%d\t%s\t%d\n" % (n.decode(), 42000 + int(n), code, queued))
         return 0
     maildir, tsv, alerts = sys.argv[2:5]

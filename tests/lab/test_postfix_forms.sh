@@ -116,6 +116,23 @@ cat >"$forms" <<'FORMS'
 28	MAIL FROM:<ceo@corp(x\)y).example>
 29	MAIL FROM:<ceo@corp.example>(trailing)
 30	MAIL FROM:<ceo@corp.example> (x) SIZE=10
+31	MAIL FROM:<"ceo@corp.example">
+32	MAIL FROM:<ceo\@corp.example>
+33	MAIL FROM:<ceo @corp.example>
+34	MAIL FROM:<ceo@corp. example>
+35	MAIL FROM:<ceo@corp\.example>
+36	MAIL FROM:<ceo@corp.exampl\e>
+37	MAIL FROM:<ceo@"corp.example">
+38	MAIL FROM:<ceo@corp."example">
+39	MAIL FROM:<"ceo"@"corp".example>
+40	MAIL FROM:<ceo@corp.example,>
+41	MAIL FROM:<ceo@corp.example;>
+42	MAIL FROM:<ceo@corp.example(>
+43	MAIL FROM:ceo@corp.example<NUL>junk
+44	MAIL FROM:ceo@corp.example<VT>
+45	MAIL FROM:ceo@corp.example<FF>
+46	MAIL FROM:<ceo@corp.example><NUL>
+47	MAIL FROM:<"x@corp.example"@evil.test><NUL>
 FORMS
 
 lab_sg load "$LAB_IFACE" --config "$LAB_SG_CONF" >/dev/null ||
