@@ -6,9 +6,11 @@
 #ifndef SG_EMIT_H
 #define SG_EMIT_H
 
+/* value: what the traffic said, from the flow's token copy, or (what != NULL)
+ * a fixed description of an anomaly */
 static __always_inline void sg_emit(struct sg_flow *f, const struct sg_flow_key *key,
 				    __u8 reason, __u8 where, __u8 action,
-				    const struct sg_name_val *match)
+				    const struct sg_name_val *match, const char *what)
 {
 	struct sg_event *ev;
 
@@ -26,16 +28,25 @@ static __always_inline void sg_emit(struct sg_flow *f, const struct sg_flow_key 
 	ev->reason = reason;
 	ev->where = where;
 	ev->action = action;
-	ev->value_len = f->tok_len;
+	ev->value_len = what ? 0 : f->tok_len;
 	ev->helo_len = f->helo_len;
-	ev->truncated = !!(f->flags & SG_FLOW_TOKEN_TRUNC);
+	ev->truncated = !what && (f->flags & SG_FLOW_TOKEN_TRUNC);
 	ev->pad = 0;
 	ev->policy_id = match ? match->id : 0;
 	if (match)
 		__builtin_memcpy(ev->match, match->name, sizeof(ev->match));
 	else
 		ev->match[0] = 0;
-	__builtin_memcpy(ev->value, f->token, sizeof(ev->value));
+	if (what) {
+		__builtin_memcpy(ev->value, what, sizeof(ev->value));
+		for (int i = 0; i < SG_TOKEN_MAX; i++) {
+			if (!what[i])
+				break;
+			ev->value_len = i + 1;
+		}
+	} else {
+		__builtin_memcpy(ev->value, f->token, sizeof(ev->value));
+	}
 	__builtin_memcpy(ev->helo, f->helo, sizeof(ev->helo));
 	bpf_ringbuf_submit(ev, 0);
 }

@@ -55,6 +55,7 @@ static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		break;
 	case A_BARE_DOT:
 		stat_inc(SG_STAT_bare_lf_dot);
+		sg_anomaly(f, &sc->pk->key, sg_what_bare_dot);
 		break;
 	case A_EOD:
 		sg_message_end(sc);

@@ -75,6 +75,21 @@ static __always_inline void sg_helo_keep(struct sg_flow *f)
 	f->helo_len = f->tok_len < SG_HELO_MAX ? f->tok_len : SG_HELO_MAX;
 }
 
+/* Every alert of a flow goes through here: a client that repeats a forged
+ * line cannot fill the ring (one EHLO line a time, 74 alerts a segment). */
+#define SG_MAX_ALERTS_PER_FLOW 16
+static __always_inline int sg_alert_allowed(struct sg_flow *f)
+{
+	f->flags |= SG_FLOW_ALERTED;
+	stat_inc(SG_STAT_alerts);
+	if (f->alerts >= SG_MAX_ALERTS_PER_FLOW) {
+		stat_inc(SG_STAT_alerts_suppressed);
+		return 0;
+	}
+	f->alerts++;
+	return 1;
+}
+
 /* A domain ended: match it against our domains, check the source, alert. */
 static __noinline void sg_name_end(struct sg_scan *sc)
 {
@@ -112,15 +127,40 @@ static __noinline void sg_name_end(struct sg_scan *sc)
 	action = cfg->actions[SG_REASON_SPOOFED_INTERNAL_DOMAIN & 7];
 	if (action == SG_ACTION_OFF)
 		return;
-	f->alerts++;
-	f->flags |= SG_FLOW_ALERTED;
 	if (action == SG_ACTION_BLOCK)
 		f->flags |= SG_FLOW_BLOCKED;
-	stat_inc(SG_STAT_alerts);
 	stat_inc(where == SG_WHERE_HELO ? SG_STAT_alert_helo :
 		 where == SG_WHERE_MAIL_FROM ? SG_STAT_alert_mail_from : SG_STAT_alert_header_from);
 	sg_source_count(&sc->pk->key, 0, 0, 1);
-	sg_emit(f, &sc->pk->key, SG_REASON_SPOOFED_INTERNAL_DOMAIN, where, action, hit);
+	if (sg_alert_allowed(f))
+		sg_emit(f, &sc->pk->key, SG_REASON_SPOOFED_INTERNAL_DOMAIN, where, action, hit, NULL);
+}
+
+/* what an anomaly alert says, as its value */
+static const char sg_what_bare_dot[SG_TOKEN_MAX] =
+	"a dot line with a bare LF in DATA: not the end of data (SMTP smuggling?)";
+static const char sg_what_refused_data[SG_TOKEN_MAX] =
+	"DATA refused after the client sent more: those bytes were not read as commands";
+
+/* A stream anomaly: always counted by the caller; one alert per flow at
+ * most, so that plain packet loss or a noisy client cannot flood the
+ * operator (and the ring). */
+static __always_inline void sg_anomaly(struct sg_flow *f, const struct sg_flow_key *key,
+				       const char what[SG_TOKEN_MAX])
+{
+	struct sg_config *cfg = config_get();
+	enum sg_action action;
+
+	if (!cfg || (f->flags & SG_FLOW_ANOMALY))
+		return;
+	f->flags |= SG_FLOW_ANOMALY;
+	action = cfg->actions[SG_REASON_STREAM_ANOMALY & 7];
+	if (action == SG_ACTION_OFF)
+		return;
+	if (action == SG_ACTION_BLOCK)
+		f->flags |= SG_FLOW_BLOCKED;
+	if (sg_alert_allowed(f))
+		sg_emit(f, key, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM, action, NULL, what);
 }
 
 #endif

@@ -145,6 +145,12 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, str
 			l4 += (ext->len + 2) * 4;
 			break;
 		case 44:  /* fragment */
+			/* an atomic fragment (offset 0, no more) is a whole packet,
+			 * which the kernel reads as such (RFC 6946) */
+			if (!(ext->frag_off & bpf_htons(0xfff9))) {
+				l4 += 8;
+				break;
+			}
 			pk->frag_first = !(ext->frag_off & bpf_htons(0xfff8));
 			return ext->nh == SG_IPPROTO_TCP ? SG_PARSE_FRAG : SG_PARSE_NOT_TCP;
 		default:

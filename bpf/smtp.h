@@ -42,10 +42,14 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		f->phase = SG_PHASE_DATA;
 		f->state = SG_S_M_LS; /* the message begins at a line start */
 		f->await = SG_AWAIT_DATA;
+		/* where the message starts in the stream: if the server refuses
+		 * DATA, anything the client sent from here on was commands */
+		f->data_seq = f->next_seq - (f->end - f->pos);
 		break;
 	case A_EOL_STARTTLS:
+		/* TLS starts when the server says 220 (sg_tc_egress): bytes a client
+		 * pipelines after STARTTLS are commands if the server refuses it */
 		sg_line_end(f);
-		f->phase = SG_PHASE_TLS;
 		f->await = SG_AWAIT_STARTTLS;
 		stat_inc(SG_STAT_starttls);
 		break;
@@ -92,6 +96,7 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		break;
 	case A_BARE_DOT:
 		stat_inc(SG_STAT_bare_lf_dot);
+		sg_anomaly(f, &sc->pk->key, sg_what_bare_dot);
 		break;
 	case A_CMT_OPEN:
 	case A_CMT_CLOSE:

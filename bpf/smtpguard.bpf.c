@@ -116,7 +116,11 @@ static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const stru
  * block rule that fired drops the segment. */
 static __always_inline int sg_segment_end(struct sg_flow *f, const struct sg_pkt *pk)
 {
-	if ((pk->tcp_flags & TCPF_FIN) && f->phase != SG_PHASE_CLOSED) {
+	/* a FIN counts at the end of in-sequence data only */
+	if ((pk->tcp_flags & TCPF_FIN) && f->phase != SG_PHASE_CLOSED &&
+	    f->next_seq != pk->seq + pk->payload_len && !sg_ignore_seq) {
+		stat_inc(SG_STAT_rst_ignored);
+	} else if ((pk->tcp_flags & TCPF_FIN) && f->phase != SG_PHASE_CLOSED) {
 		f->phase = SG_PHASE_CLOSED;
 		stat_inc(SG_STAT_flows_closed);
 	}
@@ -171,10 +175,15 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	}
 	stat_inc(SG_STAT_watched_packets);
 	if ((fl & TCPF_SYN) && !(fl & TCPF_ACK)) {
-		/* a new session (or a SYN retransmitted before any data) */
 		if (sg_source_blocked(pk, cfg)) {
 			stat_inc(SG_STAT_blocked_syns);
 			return XDP_DROP;
+		}
+		/* a new session, or a SYN retransmitted before any data; a SYN
+		 * for a flow that carries data must not reset it (nor its block) */
+		if (f && f->bytes && f->phase != SG_PHASE_CLOSED) {
+			stat_inc(SG_STAT_syn_on_open_flow);
+			return f->flags & SG_FLOW_BLOCKED ? XDP_DROP : XDP_PASS;
 		}
 		sg_flow_create(&pk->key, pk->seq + 1, 0);
 		return XDP_PASS;
@@ -194,6 +203,12 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		return XDP_DROP;
 	}
 	if (fl & TCPF_RST) {
+		/* the kernel takes a RST only at the expected sequence (RFC 5961);
+		 * one that could not reset the session must not blind us */
+		if (pk->seq != f->next_seq && !sg_ignore_seq) {
+			stat_inc(SG_STAT_rst_ignored);
+			return XDP_PASS;
+		}
 		if (f->phase != SG_PHASE_CLOSED)
 			stat_inc(SG_STAT_flows_closed);
 		f->phase = SG_PHASE_CLOSED;
@@ -335,14 +350,23 @@ int sg_tc_egress(struct __sk_buff *skb)
 	if (skb->len <= 2048)
 		bpf_skb_pull_data(skb, skb->len);
 	code = sg_last_reply_code(skb, pk.payload_off, pk.payload_len);
-	if (code == '4' || code == '5') {
-		/* refused: the client stays in the command phase */
+	if (f->await == SG_AWAIT_STARTTLS && code == '2') {
+		f->phase = SG_PHASE_TLS; /* 220: what follows is ciphertext */
+	} else if (code == '4' || code == '5') {
 		stat_inc(SG_STAT_replies_refused);
-		if ((f->await == SG_AWAIT_DATA && f->phase == SG_PHASE_DATA &&
-		     f->state == SG_S_M_LS) ||
-		    (f->await == SG_AWAIT_STARTTLS && f->phase == SG_PHASE_TLS)) {
+		if (f->await == SG_AWAIT_DATA && f->phase == SG_PHASE_DATA) {
+			/* refused: the client stays in the command phase; if it had
+			 * sent more after DATA, those were commands we read as message */
+			if (f->next_seq != f->data_seq) {
+				stat_inc(SG_STAT_refused_after_pipelining);
+				sg_anomaly(f, &key, sg_what_refused_data);
+				/* go on at the next line, or here if a line just ended */
+				f->state = f->mstate == SG_M_H_LS || f->mstate == SG_M_H_BLS ?
+						   SG_S_L_START : SG_S_S_SKIP;
+			} else {
+				f->state = SG_S_L_START;
+			}
 			f->phase = SG_PHASE_COMMAND;
-			f->state = SG_S_L_START;
 		}
 	}
 	if (code)

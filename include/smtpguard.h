@@ -156,6 +156,7 @@ enum sg_flow_flags {
 	SG_FLOW_GAP       = 1 << 3, /* bytes were missed; parser resynchronised */
 	SG_FLOW_TOKEN_TRUNC = 1 << 4, /* the current token was cut at SG_TOKEN_MAX */
 	SG_FLOW_REENTRY   = 1 << 5, /* the message program hands the segment back */
+	SG_FLOW_ANOMALY   = 1 << 6, /* a stream_anomaly alert was raised (one a flow) */
 };
 
 /* Global counters. sg_stats is a PERCPU_ARRAY with one entry whose value
@@ -199,7 +200,11 @@ enum sg_flow_flags {
 	X(alert_header_from) \
 	X(header_from_multiple) /* a message with more than one From: header */ \
 	X(msg_tail_calls)     /* segments handed to the message program */ \
-	X(tail_call_failed)   /* a hand-over that did not happen: parsed in place */
+	X(tail_call_failed)   /* a hand-over that did not happen: parsed in place */ \
+	X(alerts_suppressed)  /* alerts past SG_MAX_ALERTS_PER_FLOW: counted, no event */ \
+	X(refused_after_pipelining) /* DATA refused after bytes that followed it were read */ \
+	X(rst_ignored)        /* RST or FIN out of sequence: not taken (the kernel would not) */ \
+	X(syn_on_open_flow)   /* a SYN for a flow that carries data: not a new session */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -245,6 +250,8 @@ struct sg_flow {
 	__u32 alerts;
 	/* stream position */
 	__u32 next_seq;      /* next client sequence number expected */
+	__u32 data_seq;      /* sequence number of the first byte after DATA */
+	__u32 pad3;
 	__u32 flags;         /* enum sg_flow_flags */
 	enum sg_phase phase;
 	/* command parser (state as small integers: see bpf/smtp_dfa.h) */

@@ -37,6 +37,15 @@ static void ev_value(const struct sg_event *ev, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)n, ev->value);
 }
 
+static int count_where(struct harness *h, int where)
+{
+	int n = 0;
+
+	for (int i = 0; i < h->nev; i++)
+		n += h->ev[i].where == where;
+	return n;
+}
+
 struct form {
 	const char *line;
 	const char *value;   /* expected value, NULL = no alert */
@@ -238,13 +247,20 @@ static void test_message_phase(struct harness *h)
 
 		h_stats(h, &a);
 		sess_send_str(&s, "x\n.\nMAIL FROM:<ceo@corp.example>\r\n");
-		CHECK_EQ_INT(h->nev, 0, "DATA: LF.LF does not end the message");
+		CHECK_EQ_INT(count_where(h, SG_WHERE_MAIL_FROM), 0,
+			     "DATA: LF.LF does not end the message");
 		sess_send_str(&s, "x\r\n.\nMAIL FROM:<ceo@corp.example>\r\n");
-		CHECK_EQ_INT(h->nev, 0, "DATA: CRLF.LF does not end the message");
+		CHECK_EQ_INT(count_where(h, SG_WHERE_MAIL_FROM), 0,
+			     "DATA: CRLF.LF does not end the message");
 		sess_send_str(&s, "x\n.\r\nMAIL FROM:<ceo@corp.example>\r\n");
-		CHECK_EQ_INT(h->nev, 0, "DATA: LF.CRLF does not end the message");
+		CHECK_EQ_INT(count_where(h, SG_WHERE_MAIL_FROM), 0,
+			     "DATA: LF.CRLF does not end the message");
 		h_stats(h, &b);
 		CHECK_EQ_INT(b.bare_lf_dot - a.bare_lf_dot, 3, "DATA: each bare-LF dot line counted");
+		CHECK(count_where(h, SG_WHERE_STREAM) == 1 &&
+		      h->ev[0].reason == SG_REASON_STREAM_ANOMALY,
+		      "DATA: bare-LF dots raise one stream_anomaly alert for the flow");
+		h->nev = 0;
 	}
 	sess_send_str(&s, "\r\n.\r");
 	sess_send_str(&s, "\nMAIL FROM:<ceo@corp.example>\r\n");
@@ -290,6 +306,110 @@ static void test_replies(struct harness *h)
 	sess_reply(&s, "454 4.7.0 TLS not available\r\n");
 	sess_send_str(&s, "MAIL FROM:<ceo@corp.example>\r\n");
 	CHECK_EQ_INT(h->nev, 1, "STARTTLS refused with 454: parsing goes on");
+}
+
+/* review findings: what the server refuses, bogus RST/FIN/SYN, IPv6 atomic
+ * fragments, a flood of forged lines */
+static void test_evasions(struct harness *h)
+{
+	struct sess s;
+	struct sg_stats a, b;
+	struct sg_flow f;
+	__u8 fr[PKT_MAX];
+	struct pkt_spec ps;
+	int n;
+
+	/* commands pipelined after STARTTLS, which the server refuses */
+	session(h, &s, OUTSIDE, "EHLO x.test\r\nSTARTTLS\r\nMAIL FROM:<ceo@corp.example>\r\n");
+	sess_reply(&s, "250 ok\r\n502 5.5.1 Error: command not implemented\r\n");
+	CHECK_EQ_INT(count_where(h, SG_WHERE_MAIL_FROM), 1,
+		     "MAIL FROM pipelined after STARTTLS is read (TLS starts at the 220)");
+
+	/* DATA refused after the client sent more: anomaly */
+	session(h, &s, OUTSIDE, "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n"
+				"MAIL FROM:<ceo@corp.example>\r\n");
+	h_stats(h, &a);
+	sess_reply(&s, "250 ok\r\n550 no\r\n554 5.5.1 Error: no valid recipients\r\n");
+	h_stats(h, &b);
+	CHECK(b.refused_after_pipelining - a.refused_after_pipelining == 1 &&
+	      count_where(h, SG_WHERE_STREAM) == 1,
+	      "DATA refused after pipelined bytes: counted, one stream_anomaly alert");
+	sess_send_str(&s, "MAIL FROM:<ceo@corp.example>\r\n");
+	CHECK_EQ_INT(count_where(h, SG_WHERE_MAIL_FROM), 1, "... and later commands are read");
+
+	/* an out-of-sequence RST or FIN does not end the inspection */
+	session(h, &s, OUTSIDE, "EHLO x.test\r\n");
+	ps = s.ps;
+	ps.seq = s.seq + 100000;
+	ps.flags = 0x04;
+	n = pkt_build(fr, &ps, "", 0);
+	h_xdp(h, fr, n);
+	ps.flags = 0x11;
+	n = pkt_build(fr, &ps, "", 0);
+	h_xdp(h, fr, n);
+	sess_send_str(&s, "MAIL FROM:<ceo@corp.example>\r\n");
+	CHECK_EQ_INT(count_where(h, SG_WHERE_MAIL_FROM), 1,
+		     "a RST and a FIN out of sequence are ignored; the next MAIL FROM alerts");
+
+	/* a SYN on a flow that carries data does not reset it or its block */
+	h_apply(h, "internal-domain corp.example\naction spoofed_internal_domain block\n");
+	session(h, &s, OUTSIDE, NULL);
+	CHECK_EQ_INT(sess_send_str(&s, "MAIL FROM:<ceo@corp.example>\r\n"), XDP_DROP,
+		     "block: forged MAIL FROM dropped");
+	ps = s.ps;
+	ps.seq = 77;
+	ps.flags = 0x02;
+	n = pkt_build(fr, &ps, "", 0);
+	h_xdp(h, fr, n);
+	s.seq -= 30;
+	CHECK_EQ_INT(sess_send_str(&s, "MAIL FROM:<ceo@corp.example>\r\n"), XDP_DROP,
+		     "block: after a stray SYN the retransmission is still dropped");
+	h_apply(h, config_text);
+
+	/* IPv6 atomic fragment (offset 0, no more fragments): a whole packet */
+	{
+		__u8 g[PKT_MAX];
+		const char *line = "MAIL FROM:<ceo@corp.example>\r\n";
+		int off = 14 + 40;
+
+		h->nev = 0;
+		sess_init(&s, h, "2001:db8:bad::9", "2001:db8:25::25", next_port++);
+		sess_syn(&s);
+		ps = s.ps;
+		ps.seq = s.seq;
+		n = pkt_build(fr, &ps, line, strlen(line));
+		/* insert an 8-byte fragment header after the IPv6 header */
+		memcpy(g, fr, off);
+		memset(g + off, 0, 8);
+		g[off] = 6;
+		memcpy(g + off + 8, fr + off, n - off);
+		g[14 + 6] = 44;
+		{
+			int pl = (g[14 + 4] << 8 | g[14 + 5]) + 8;
+
+			g[14 + 4] = pl >> 8;
+			g[14 + 5] = pl & 0xff;
+		}
+		h_xdp(h, g, n + 8);
+		CHECK_EQ_INT(count_where(h, SG_WHERE_MAIL_FROM), 1,
+			     "IPv6 atomic fragment: parsed as a whole packet");
+	}
+
+	/* a flood of forged lines: alerts capped per flow, the rest counted */
+	{
+		char flood[2048] = "";
+
+		for (int i = 0; i < 60; i++)
+			strcat(flood, "EHLO corp.example\r\n");
+		session(h, &s, OUTSIDE, NULL);
+		h_stats(h, &a);
+		sess_send_str(&s, flood);
+		h_stats(h, &b);
+		CHECK(h->nev == 16 && b.alerts_suppressed - a.alerts_suppressed == 44 &&
+		      b.alert_helo - a.alert_helo == 60,
+		      "60 forged EHLO lines: 16 events, 44 suppressed, all 60 counted");
+		CHECK(sess_flow(&s, &f) == 0 && f.alerts == 16, "the flow counts the events raised");
+	}
 }
 
 static void test_sources_and_families(struct harness *h)
@@ -565,6 +685,7 @@ int main(void)
 	test_pipelining_and_transactions(&h);
 	test_message_phase(&h);
 	test_replies(&h);
+	test_evasions(&h);
 	test_sources_and_families(&h);
 	test_fast_path(&h);
 	test_stream_basics(&h);

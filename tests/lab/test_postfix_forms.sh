@@ -162,11 +162,14 @@ if [ "$code" = 250 ] && [ "$one" = 1 ] && [ "$own" = 0 ]; then
 else
 	echo "FAIL: lab-forms: smuggling attempt: reply $code, X-Form 100 in $one, a separate X-Form 101 in $own"
 fi
-if grep -q '"src_port":42100' "$LAB_DIR/alerts2.jsonl"; then
+if grep '"src_port":42100' "$LAB_DIR/alerts2.jsonl" | grep -q '"where":\["mail_from"\]'; then
 	echo "FAIL: lab-forms: smuggling attempt: smtpguard took the smuggled MAIL FROM for a command"
 else
 	echo "PASS: lab-forms: smuggling attempt: smtpguard, like Postfix, read the smuggled lines as message"
 fi
+grep '"src_port":42100' "$LAB_DIR/alerts2.jsonl" | grep -q '"reason":\["stream_anomaly"\]' &&
+	echo "PASS: lab-forms: smuggling attempt: one stream_anomaly alert says so" ||
+	echo "FAIL: lab-forms: smuggling attempt: no stream_anomaly alert"
 [ "$after" -gt "$before" ] && echo "PASS: lab-forms: smuggling attempt: bare-LF dot counted ($before -> $after)" ||
 	echo "FAIL: lab-forms: smuggling attempt: bare_lf_dot stayed $after"
 # the From: header, sent by swaks through the real Postfix: the message is
