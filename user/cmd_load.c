@@ -53,6 +53,9 @@ static int parse_mode(const char *s, enum sg_xdp_mode *m)
 	return 0;
 }
 
+static void link_info(const char *pin_dir, const char *kind, const char *ifname, __u32 *link_id,
+		      __u32 *prog_id, __u32 *ifindex);
+
 static int apply_policy(const struct sg_globals *g, const struct sg_policy *pol, const char *config)
 {
 	struct sg_maps maps;
@@ -120,9 +123,19 @@ int do_load(int argc, char **argv, const struct sg_globals *g)
 	sg_link_pin_name(lname, sizeof(lname), "xdp", ifname);
 	fd = sg_pin_open(g->pin_dir, lname, 0);
 	if (fd >= 0) {
+		__u32 lid, pid, ifx;
+
 		close(fd);
-		sg_err("%s: already loaded (run 'smtpguard unload %s' first)", ifname, ifname);
-		goto fail;
+		link_info(g->pin_dir, "xdp", ifname, &lid, &pid, &ifx);
+		if (ifx) {
+			sg_err("%s: already loaded (run 'smtpguard unload %s' first)", ifname,
+			       ifname);
+			goto fail;
+		}
+		/* the interface was deleted and made again: its old links are dead */
+		fprintf(stderr, "smtpguard: %s: replacing the links of a deleted interface\n",
+			ifname);
+		sg_detach(g, ifname);
 	}
 	/* programs pinned by a load on another interface are shared */
 	fd = sg_pin_open(g->pin_dir, SG_PROG_XDP, 0);
@@ -194,6 +207,7 @@ struct status_ctx {
 	const struct sg_globals *g;
 	struct sg_json *j;
 	int n;
+	int detached; /* links whose interface is gone */
 };
 
 static void link_info(const char *pin_dir, const char *kind, const char *ifname, __u32 *link_id,
@@ -226,6 +240,8 @@ static void status_iface(const char *ifname, void *arg)
 	link_info(c->g->pin_dir, "xdp", ifname, &xl, &xp, &xi);
 	link_info(c->g->pin_dir, "tc", ifname, &tl, &tp, &ti);
 	c->n++;
+	if (!xl || !xi)
+		c->detached++;
 	if (c->j) {
 		sg_json_begin_object(c->j);
 		sg_json_kv_string(c->j, "interface", ifname);
@@ -234,10 +250,12 @@ static void status_iface(const char *ifname, void *arg)
 		sg_json_kv_uint(c->j, "xdp_prog_id", xp);
 		sg_json_kv_uint(c->j, "tc_link_id", tl);
 		sg_json_kv_uint(c->j, "tc_prog_id", tp);
+		sg_json_kv_bool(c->j, "attached", xl && xi);
 		sg_json_end_object(c->j);
 	} else {
 		printf("  %-12s ifindex %u  xdp link %u (prog %u)  tc egress link %u (prog %u)%s\n",
-		       ifname, xi, xl, xp, tl, tp, xl ? "" : "  DETACHED");
+		       ifname, xi, xl, xp, tl, tp,
+		       xl && xi ? "" : "  DETACHED (interface gone? 'smtpguard unload' it)");
 	}
 }
 
@@ -313,5 +331,5 @@ int do_status(int argc, char **argv, const struct sg_globals *g)
 		       SG_MAX_SOURCES);
 	}
 	sg_maps_close(&m);
-	return 0;
+	return c.detached ? -ENODEV : 0;
 }

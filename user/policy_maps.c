@@ -529,6 +529,16 @@ int sg_policy_del_maps(const struct sg_maps *m, const char *kind, const char *va
 
 void sg_policy_warn_unenforced(const struct sg_policy *p, const char *source)
 {
+	/* entries that are valid but almost surely not what the admin meant */
+	for (size_t i = 0; i < p->n_trusted_nets; i++)
+		if (p->trusted_nets[i].config_prefix < 8)
+			fprintf(stderr, "smtpguard: warning: %s: trusted-net %s trusts a /%u: "
+				"nearly every source may then claim our domains\n", source,
+				p->trusted_nets[i].text, p->trusted_nets[i].config_prefix);
+	for (size_t i = 0; i < p->n_own_domains; i++)
+		if (p->own_domains[i].labels < 2)
+			fprintf(stderr, "smtpguard: warning: %s: internal-domain %s is a whole "
+				"top-level domain\n", source, p->own_domains[i].name);
 	if (p->n_bad_hosts)
 		fprintf(stderr, "smtpguard: warning: %s: %zu bad-host entries are stored in %s but "
 			"not matched yet: message inspection is not in this version\n",

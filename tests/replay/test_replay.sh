@@ -114,6 +114,28 @@ done
 	pass "two captures in one run under the wider policy: 5 alerts" ||
 	fail "two captures in one run: $(wc -l <"$tmp/both") alerts, expected 5"
 
+# an offload-sized frame (as captured on a sending host) cannot be run
+# faithfully: counted, said, and the exit status is not 0
+/usr/bin/python3 - "$tmp/big.pcap" <<'PY'
+import struct, sys
+payload = b"MAIL FROM:<ceo@corp.example>\r\n" + b"x" * 5000
+tcp = struct.pack("!HHIIBBHHH", 40000, 25, 1, 1, 5 << 4, 0x18, 65535, 0, 0)
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 20 + len(payload), 0, 0, 64, 6, 0,
+                 bytes([198, 51, 100, 7]), bytes([192, 0, 2, 25]))
+frame = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp + payload
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
+    f.write(struct.pack("<IIII", 1, 0, len(frame), len(frame)) + frame)
+PY
+"$SG" replay --config tests/data/lab/lab-forged.conf "$tmp/big.pcap" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "1 frames were not run" "$tmp/err" &&
+	grep -q "^smtpguard: replay: 1 packets could not be run" "$tmp/err"; then
+	pass "an offload-sized frame: not run, said so, exit status $rc"
+else
+	fail "an offload-sized frame: rc $rc, stderr: $(tr '\n' ' ' <"$tmp/err" | cut -c1-200)"
+fi
+
 # bad input: one line on stderr, non-zero exit
 printf 'not a capture\n' >"$tmp/text.pcap"
 head -c 700 tests/data/lab/lab-forged.pcap >"$tmp/cut.pcap"
