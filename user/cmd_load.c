@@ -253,8 +253,13 @@ static void status_iface(const char *ifname, void *arg)
 		sg_json_kv_bool(c->j, "attached", xl && xi);
 		sg_json_end_object(c->j);
 	} else {
-		printf("  %-12s ifindex %u  xdp link %u (prog %u)  tc egress link %u (prog %u)%s\n",
-		       ifname, xi, xl, xp, tl, tp,
+		char tc[64];
+
+		if (tl)
+			snprintf(tc, sizeof(tc), "tc egress link %u (prog %u)", tl, tp);
+		else
+			snprintf(tc, sizeof(tc), "tc egress clsact filter (no tcx)");
+		printf("  %-12s ifindex %u  xdp link %u (prog %u)  %s%s\n", ifname, xi, xl, xp, tc,
 		       xl && xi ? "" : "  DETACHED (interface gone? 'smtpguard unload' it)");
 	}
 }

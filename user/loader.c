@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
@@ -148,6 +149,30 @@ static int unpin_link(const char *pin_dir, const char *kind, const char *ifname)
 	return unlink(path) ? -errno : 0;
 }
 
+/* the clsact egress filter used where tcx links do not exist */
+#define SG_TC_HANDLE 0x5347 /* "SG" */
+#define SG_TC_PRIO   0x5347
+
+static int tc_legacy_attach(int ifindex, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SG_TC_HANDLE, .priority = SG_TC_PRIO,
+		    .prog_fd = prog_fd);
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err && err != -EEXIST)
+		return err;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static void tc_legacy_detach(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SG_TC_HANDLE, .priority = SG_TC_PRIO);
+
+	bpf_tc_detach(&hook, &opts);
+}
+
 int sg_attach(const struct sg_globals *g, const char *ifname, enum sg_xdp_mode mode)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, xo);
@@ -177,19 +202,24 @@ int sg_attach(const struct sg_globals *g, const char *ifname, enum sg_xdp_mode m
 			sg_err("%s: cannot attach XDP: %s", ifname, strerror(-err));
 		goto out;
 	}
-	tlink = bpf_link_create(tc_fd, ifindex, BPF_TCX_EGRESS, NULL);
+	tlink = getenv("SG_TC_LEGACY") ? -1 : bpf_link_create(tc_fd, ifindex, BPF_TCX_EGRESS, NULL);
 	if (tlink < 0) {
-		err = -errno;
-		sg_err("%s: cannot attach the TC egress program (tcx, Linux >= 6.6): %s", ifname,
-		       strerror(-err));
-		goto out;
+		/* before Linux 6.6 (Debian 12's 6.1) there are no tcx links: a
+		 * clsact filter with our handle instead, removed by unload */
+		err = tc_legacy_attach(ifindex, tc_fd);
+		if (err) {
+			sg_err("%s: cannot attach the TC egress program: %s", ifname, strerror(-err));
+			goto out;
+		}
 	}
 	err = pin_link(g->pin_dir, "xdp", ifname, xlink);
-	if (!err) {
+	if (!err && tlink >= 0) {
 		err = pin_link(g->pin_dir, "tc", ifname, tlink);
 		if (err)
 			unpin_link(g->pin_dir, "xdp", ifname);
 	}
+	if (err && tlink < 0)
+		tc_legacy_detach(ifindex);
 	if (err)
 		sg_err("%s: cannot pin its links in %s: %s", ifname, g->pin_dir, strerror(-err));
 out:
@@ -208,14 +238,16 @@ out:
 int sg_detach(const struct sg_globals *g, const char *ifname)
 {
 	char path[4096];
-	int err;
+	int err, ifindex = if_nametoindex(ifname);
 
 	err = unpin_link(g->pin_dir, "xdp", ifname);
 	if (err == -ENOENT) {
 		sg_err("%s: smtpguard is not loaded on it (see 'smtpguard status')", ifname);
 		return err;
 	}
-	unpin_link(g->pin_dir, "tc", ifname);
+	/* a tcx link if there is one, else our clsact filter (older kernels) */
+	if (unpin_link(g->pin_dir, "tc", ifname) == -ENOENT && ifindex)
+		tc_legacy_detach(ifindex);
 	if (sg_pin_each_iface(g->pin_dir, NULL, NULL) > 0)
 		return 0;
 	/* the last interface: nothing may stay pinned */
