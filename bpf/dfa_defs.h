@@ -64,6 +64,7 @@ enum {
 	A_BARE_DOT,     /* a dot line with a bare LF: no end of data, an anomaly */
 	A_FROM_START,   /* message: "From:" read, its value follows */
 	A_FROM_END,     /* message: the From: header ended (not folded on) */
+	A_BODY,         /* message: the header block ended */
 	A_COUNT,        /* at most 256: the entry's top bits */
 };
 

@@ -515,7 +515,7 @@ static void build_msg(void)
 	set(H_LS, letter_cls('F'), HF, 0, 0);
 	set(H_LS, C_DOT, H_DOT, 0, 0);
 	set(H_LS, C_CR, H_ECR, 0, 0);
-	set(H_LS, C_LF, B_BLS, 0, 0);
+	set(H_LS, C_LF, B_BLS, 0, A_BODY);
 	copy_row_with(H_BLS, H_LS, 0);
 	set(H_BLS, C_DOT, H_BDOT, 0, 0);
 	/* a line that starts with a dot is dot-stuffed: the dot is not content
@@ -535,7 +535,7 @@ static void build_msg(void)
 	set(H_BDOTCR, C_LF, H_LS, 0, A_BARE_DOT);
 	set_all(H_ECR, H_LINE, 0, 0);
 	set(H_ECR, C_CR, H_CR, 0, 0);
-	set(H_ECR, C_LF, B_LS, 0, 0);
+	set(H_ECR, C_LF, B_LS, 0, A_BODY);
 	set_all(H_LINE, H_LINE, 0, 0);
 	set(H_LINE, C_CR, H_CR, 0, 0);
 	set(H_LINE, C_LF, H_BLS, 0, 0);

@@ -9,7 +9,8 @@
  * This version reads the header block: the From: header's addresses, in
  * every form RFC 5322 allows (display names, quoted or encoded-word,
  * comments, folding), matched like the envelope sender. The body is only
- * searched for the end of data.
+ * searched for the end of data. BDAT chunks are read by the same machine,
+ * exactly bdat_left bytes at a time, with no dot lines.
  */
 #ifndef SG_MESSAGE_H
 #define SG_MESSAGE_H
@@ -48,16 +49,28 @@ static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		if (f->dom_pending)
 			sg_name_end(sc);
 		f->where = SG_WHERE_NONE;
+		if (f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS)
+			f->flags |= SG_FLOW_IN_BODY; /* the empty line after From: */
+		break;
+	case A_BODY:
+		f->flags |= SG_FLOW_IN_BODY;
 		break;
 	case A_CMT_OPEN:
 	case A_CMT_CLOSE:
 		sg_comment(f, act, &f->mstate, &sg_msg_machine);
 		break;
 	case A_BARE_DOT:
+		if (f->phase == SG_PHASE_BDAT)
+			break; /* a chunk has no dot lines: it is counted, not ended */
 		stat_inc(SG_STAT_bare_lf_dot);
 		sg_anomaly(f, &sc->pk->key, sg_what_bare_dot);
 		break;
 	case A_EOD:
+		if (f->phase == SG_PHASE_BDAT) {
+			/* in a chunk ".\r\n" is just a line: go on where it was */
+			f->mstate = f->flags & SG_FLOW_IN_BODY ? SG_M_B_LS : SG_M_H_LS;
+			break;
+		}
 		sg_message_end(sc);
 		break;
 	}
@@ -72,7 +85,7 @@ static long sg_msg_cb(__u32 index, void *vctx)
 
 	for (int r = 0; r < SG_RESUMES; r++) {
 		/* the message ended: what follows is for the command program */
-		if (f->phase != SG_PHASE_DATA)
+		if (f->phase != SG_PHASE_DATA && f->phase != SG_PHASE_BDAT)
 			return 1;
 		act = sg_scan_chunk(sc, &sg_msg_machine, &f->mstate, &act_c);
 		if (!act)

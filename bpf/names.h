@@ -20,6 +20,15 @@ static __always_inline void sg_source_count(const struct sg_flow_key *key, int m
 	s->last_ns = bpf_ktime_get_coarse_ns();
 }
 
+/* The next message starts with its headers (after an end of data, a last
+ * BDAT chunk, RSET or a new MAIL FROM). */
+static __always_inline void sg_message_reset(struct sg_flow *f)
+{
+	f->mstate = SG_M_H_LS;
+	f->from_headers = 0;
+	f->flags &= ~SG_FLOW_IN_BODY;
+}
+
 static __always_inline void sg_message_end(struct sg_scan *sc)
 {
 	struct sg_flow *f = sc->f;
@@ -29,8 +38,7 @@ static __always_inline void sg_message_end(struct sg_scan *sc)
 	sg_source_count(&sc->pk->key, 1, 0, 0);
 	f->phase = SG_PHASE_COMMAND;
 	f->state = SG_S_L_START;
-	f->mstate = SG_M_H_LS; /* the next message starts with its headers */
-	f->from_headers = 0;
+	sg_message_reset(f);
 }
 
 /* '(' and ')' in an address: comments nest; the ')' that closes the last

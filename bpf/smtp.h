@@ -36,6 +36,7 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 	case A_EOL_RSET:
 		sg_line_end(f);
 		sg_token_reset(f, SG_WHERE_NONE);
+		sg_message_reset(f);
 		break;
 	case A_EOL_DATA:
 		sg_line_end(f);
@@ -65,6 +66,7 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		break;
 	case A_MAIL_START:
 		sg_token_reset(f, SG_WHERE_MAIL_FROM);
+		sg_message_reset(f);
 		break;
 	case A_HELO_START:
 		sg_token_reset(f, SG_WHERE_HELO);
@@ -166,6 +168,7 @@ static __always_inline void sg_line_start(struct sg_scan *sc)
 	w2 = *(__u16 *)(p + 8);
 	if ((w | SG_VW_MAIL_F) == SG_VW_MAIL && (w2 | 0x0020) == ('m' | ':' << 8)) {
 		sg_token_reset(f, SG_WHERE_MAIL_FROM);
+		sg_message_reset(f);
 		f->state = SG_S_P_PRE;
 		f->pos = pos + 10;
 	} else if ((w | SG_VW_RCPT_F) == SG_VW_RCPT) {
@@ -192,7 +195,7 @@ static long sg_scan_cb(__u32 index, void *vctx)
 
 	for (int r = 0; r < SG_RESUMES; r++) {
 		/* message bytes go to the message program while tail calls last */
-		if (f->phase == SG_PHASE_DATA && f->tail_left >= 2)
+		if ((f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) && f->tail_left >= 2)
 			return 1;
 		if (f->phase >= SG_PHASE_BDAT)
 			return sg_skip_phase(sc);

@@ -138,7 +138,8 @@ static __always_inline void sg_smtp_parse(struct xdp_md *ctx, struct sg_flow *f,
 	struct sg_scan sc = { .xdp = ctx, .f = f, .pk = pk };
 
 	bpf_loop(SG_MAX_CALLBACKS, sg_scan_cb, &sc, 0);
-	if (f->pos < f->end && f->phase == SG_PHASE_DATA && f->tail_left >= 2) {
+	if (f->pos < f->end && (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) &&
+	    f->tail_left >= 2) {
 		f->tail_left--;
 		stat_inc(SG_STAT_msg_tail_calls);
 		bpf_tail_call(ctx, &sg_progs, SG_PROGI_MSG);
@@ -263,8 +264,28 @@ int sg_xdp_msg(struct xdp_md *ctx)
 	if (!f)
 		return XDP_PASS;
 	sc.f = f;
-	if (f->phase == SG_PHASE_DATA)
+	if (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) {
+		/* a BDAT chunk: exactly its bytes go through the message machine
+		 * (one bpf_loop call site: each is verified on its own) */
+		__u32 end = f->end, start = f->pos;
+		int bdat = f->phase == SG_PHASE_BDAT;
+
+		if (bdat && f->bdat_left < end - start)
+			f->end = start + f->bdat_left;
 		bpf_loop(SG_MAX_CALLBACKS, sg_msg_cb, &sc, 0);
+		if (bdat) {
+			f->bdat_left -= f->pos - start;
+			f->end = end;
+			if (!f->bdat_left) {
+				if (f->bdat_last)
+					sg_message_end(&sc);
+				else
+					f->phase = SG_PHASE_COMMAND;
+				f->bdat_last = 0;
+				f->state = SG_S_L_START;
+			}
+		}
+	}
 	if (f->pos < f->end && f->phase == SG_PHASE_COMMAND && f->tail_left) {
 		f->tail_left--;
 		f->flags |= SG_FLOW_REENTRY;

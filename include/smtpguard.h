@@ -135,7 +135,7 @@ enum sg_action {
 enum sg_phase {
 	SG_PHASE_COMMAND = 0, /* SMTP commands are parsed */
 	SG_PHASE_DATA,        /* in the message after DATA, until CRLF.CRLF */
-	SG_PHASE_BDAT,        /* inside a BDAT chunk: bdat_left bytes to skip */
+	SG_PHASE_BDAT,        /* inside a BDAT chunk: bdat_left bytes of message */
 	SG_PHASE_TLS,         /* after STARTTLS: ciphertext, counted not parsed */
 	SG_PHASE_CLOSED,      /* FIN or RST seen */
 	SG_PHASE__COUNT,
@@ -157,6 +157,7 @@ enum sg_flow_flags {
 	SG_FLOW_TOKEN_TRUNC = 1 << 4, /* the current token was cut at SG_TOKEN_MAX */
 	SG_FLOW_REENTRY   = 1 << 5, /* the message program hands the segment back */
 	SG_FLOW_ANOMALY   = 1 << 6, /* a stream_anomaly alert was raised (one a flow) */
+	SG_FLOW_IN_BODY   = 1 << 7, /* the current message's header block has ended */
 };
 
 /* Global counters. sg_stats is a PERCPU_ARRAY with one entry whose value

@@ -182,6 +182,55 @@ static void test_back_to_commands(struct harness *h)
 	CHECK_EQ_INT(b.tail_call_failed - a.tail_call_failed, 0, "no tail call failed");
 }
 
+/* BDAT chunks are read by the message machine too, exactly n bytes each */
+static void bdat(char *out, size_t len, const char *chunk, int last)
+{
+	snprintf(out, len, "BDAT %zu%s\r\n%s", strlen(chunk), last ? " LAST" : "", chunk);
+}
+
+static void test_bdat(struct harness *h)
+{
+	char seg[1024], a[256], b[256];
+	struct sess s;
+	struct sg_flow f;
+
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(&s);
+	bdat(a, sizeof(a), "From: CEO <ceo@corp.example>\r\nSubject: x\r\n\r\nbody\r\n", 1);
+	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@corp.example>\r\n%s", a);
+	sess_send_str(&s, seg);
+	CHECK_EQ_INT(header_from_alerts(h), 1, "BDAT LAST: the chunk's From: header alerts");
+	CHECK(sess_flow(&s, &f) == 0 && f.messages == 1 && f.phase == SG_PHASE_COMMAND,
+	      "BDAT LAST: one message, back in commands");
+
+	/* a From: cut across two chunks in two segments, a dot line between */
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(&s);
+	bdat(a, sizeof(a), "Subject: x\r\n.\r\nFrom: ceo@co", 0);
+	bdat(b, sizeof(b), "rp.example\r\n\r\nbody\r\n.\r\nFrom: ceo@corp.example\r\n", 1);
+	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@corp.example>\r\n%s", a);
+	sess_send_str(&s, seg);
+	snprintf(seg, sizeof(seg), "%sMAIL FROM:<ceo@corp.example>\r\n", b);
+	sess_send_str(&s, seg);
+	CHECK_EQ_INT(header_from_alerts(h), 1,
+		     "BDAT: a From: cut across chunks alerts once; the body's From: does not");
+	CHECK_EQ_INT(h->nev, 2, "BDAT: ... and the MAIL FROM after the last chunk alerts");
+	CHECK(sess_flow(&s, &f) == 0 && f.messages == 1, "BDAT: one message counted");
+
+	/* RSET between chunks: the next message starts with its headers */
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(&s);
+	bdat(a, sizeof(a), "Subject: x\r\n\r\nbo", 0);
+	bdat(b, sizeof(b), "From: ceo@corp.example\r\n\r\n", 1);
+	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@c.test>\r\n%sRSET\r\n"
+		 "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@c.test>\r\n%s", a, b);
+	sess_send_str(&s, seg);
+	CHECK_EQ_INT(header_from_alerts(h), 1, "BDAT after RSET: a new message, its From: read");
+}
+
 int main(void)
 {
 	struct harness h;
@@ -196,6 +245,7 @@ int main(void)
 	test_body_and_trust(&h);
 	test_every_split(&h);
 	test_back_to_commands(&h);
+	test_bdat(&h);
 	h_close(&h);
 	return check_done();
 }

@@ -74,11 +74,37 @@ def unmark(line):
     """forms spell the bytes a here-document cannot hold"""
     return line.replace(b"<NUL>", b"\0").replace(b"<VT>", b"\x0b").replace(b"<FF>", b"\x0c")
 
+def bdat(relay, port):
+    """A message in two BDAT chunks, its From: header cut between them."""
+    s = socket.create_connection((relay, 25), timeout=10, source_address=("0.0.0.0", port))
+    f = s.makefile("rb")
+    def reply():
+        while True:
+            l = f.readline()
+            if not l or l[3:4] != b"-":
+                return l[:3].decode()
+    reply()
+    for c in (b"EHLO client.example.net", b"MAIL FROM:<a@example.net>", b"RCPT TO:<bob@corp.example>"):
+        s.sendall(c + b"\r\n")
+        reply()
+    one = b"X-Form: 200\r\nFrom: \"Chief\" <ceo@co"
+    two = b"rp.example>\r\nSubject: chunked\r\n\r\nhello\r\n"
+    s.sendall(b"BDAT %d\r\n" % len(one) + one)
+    reply()
+    s.sendall(b"BDAT %d LAST\r\n" % len(two) + two)
+    code = reply()
+    s.sendall(b"QUIT\r\n")
+    s.close()
+    print(code)
+
 def internal(domain):
     d = domain.lower().rstrip(".")
     return d == "corp.example" or d.endswith(".corp.example")
 
 def main():
+    if sys.argv[1] == "bdat":
+        bdat(sys.argv[2], int(sys.argv[3]))
+        return 0
     if sys.argv[1] == "smuggle":
         smuggle(sys.argv[2], int(sys.argv[3]))
         return 0

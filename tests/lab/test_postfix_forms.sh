@@ -35,7 +35,20 @@ hdr_case 42201 1 'From: "Chief Exec" <ceo@corp.example>'
 hdr_case 42202 1 'From: =?utf-8?q?Chief_Exec?= <payroll@hr.corp.example>'
 hdr_case 42203 0 'From: "ceo@corp.example" <x@example.net>'
 hdr_case 42204 0 'From: Partner Relay <relay@corp.example>' "$LAB_PARTNER_NS"
-cat "$LAB_DIR/alerts.jsonl" "$LAB_DIR/alerts2.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+# CHUNKING: the From: header cut between two BDAT chunks
+before=$(lab_mail_count)
+code=$(lab_nsx "$LAB_OUT_NS" timeout 30 tests/lab/smtp_forms.py bdat "$LAB_RELAY_IP4" 42300)
+lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1
+lab_sg events >"$LAB_DIR/bdat.jsonl"
+if [ "$code" = 250 ] && grep -rlq '^X-Form: 200' "$LAB_MAILDIR"; then
+	echo "PASS: lab-forms: BDAT message with a From: cut between chunks: delivered"
+else
+	echo "FAIL: lab-forms: BDAT message: reply $code, not delivered"
+fi
+grep '"src_port":42300' "$LAB_DIR/bdat.jsonl" | grep -q '"where":\["header_from"\]' &&
+	echo "PASS: lab-forms: BDAT message: the From: across chunks alerts" ||
+	echo "FAIL: lab-forms: BDAT message: no header_from alert"
+cat "$LAB_DIR/alerts.jsonl" "$LAB_DIR/alerts2.jsonl" "$LAB_DIR/bdat.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
 out=$(tests/tools/eve_validate.py "$LAB_DIR/all-alerts.jsonl" 2>&1)
 case $? in
 0) echo "PASS: lab-forms: all $(wc -l <"$LAB_DIR/all-alerts.jsonl") alert lines validate against the eve schema" ;;
@@ -68,7 +81,20 @@ hdr_case 42201 1 'From: "Chief Exec" <ceo@corp.example>'
 hdr_case 42202 1 'From: =?utf-8?q?Chief_Exec?= <payroll@hr.corp.example>'
 hdr_case 42203 0 'From: "ceo@corp.example" <x@example.net>'
 hdr_case 42204 0 'From: Partner Relay <relay@corp.example>' "$LAB_PARTNER_NS"
-cat "$LAB_DIR/alerts.jsonl" "$LAB_DIR/alerts2.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+# CHUNKING: the From: header cut between two BDAT chunks
+before=$(lab_mail_count)
+code=$(lab_nsx "$LAB_OUT_NS" timeout 30 tests/lab/smtp_forms.py bdat "$LAB_RELAY_IP4" 42300)
+lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1
+lab_sg events >"$LAB_DIR/bdat.jsonl"
+if [ "$code" = 250 ] && grep -rlq '^X-Form: 200' "$LAB_MAILDIR"; then
+	echo "PASS: lab-forms: BDAT message with a From: cut between chunks: delivered"
+else
+	echo "FAIL: lab-forms: BDAT message: reply $code, not delivered"
+fi
+grep '"src_port":42300' "$LAB_DIR/bdat.jsonl" | grep -q '"where":\["header_from"\]' &&
+	echo "PASS: lab-forms: BDAT message: the From: across chunks alerts" ||
+	echo "FAIL: lab-forms: BDAT message: no header_from alert"
+cat "$LAB_DIR/alerts.jsonl" "$LAB_DIR/alerts2.jsonl" "$LAB_DIR/bdat.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
 out=$(tests/tools/eve_validate.py "$LAB_DIR/all-alerts.jsonl" 2>&1)
 case $? in
 0) echo "PASS: lab-forms: all $(wc -l <"$LAB_DIR/all-alerts.jsonl") alert lines validate against the eve schema" ;;
@@ -194,7 +220,20 @@ hdr_case 42201 1 'From: "Chief Exec" <ceo@corp.example>'
 hdr_case 42202 1 'From: =?utf-8?q?Chief_Exec?= <payroll@hr.corp.example>'
 hdr_case 42203 0 'From: "ceo@corp.example" <x@example.net>'
 hdr_case 42204 0 'From: Partner Relay <relay@corp.example>' "$LAB_PARTNER_NS"
-cat "$LAB_DIR/alerts.jsonl" "$LAB_DIR/alerts2.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+# CHUNKING: the From: header cut between two BDAT chunks
+before=$(lab_mail_count)
+code=$(lab_nsx "$LAB_OUT_NS" timeout 30 tests/lab/smtp_forms.py bdat "$LAB_RELAY_IP4" 42300)
+lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1
+lab_sg events >"$LAB_DIR/bdat.jsonl"
+if [ "$code" = 250 ] && grep -rlq '^X-Form: 200' "$LAB_MAILDIR"; then
+	echo "PASS: lab-forms: BDAT message with a From: cut between chunks: delivered"
+else
+	echo "FAIL: lab-forms: BDAT message: reply $code, not delivered"
+fi
+grep '"src_port":42300' "$LAB_DIR/bdat.jsonl" | grep -q '"where":\["header_from"\]' &&
+	echo "PASS: lab-forms: BDAT message: the From: across chunks alerts" ||
+	echo "FAIL: lab-forms: BDAT message: no header_from alert"
+cat "$LAB_DIR/alerts.jsonl" "$LAB_DIR/alerts2.jsonl" "$LAB_DIR/bdat.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
 out=$(tests/tools/eve_validate.py "$LAB_DIR/all-alerts.jsonl" 2>&1)
 case $? in
 0) echo "PASS: lab-forms: all $(wc -l <"$LAB_DIR/all-alerts.jsonl") alert lines validate against the eve schema" ;;
