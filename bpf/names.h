@@ -90,7 +90,7 @@ static __always_inline int sg_alert_allowed(struct sg_flow *f)
 {
 	f->flags |= SG_FLOW_ALERTED;
 	stat_inc(SG_STAT_alerts);
-	if (f->alerts >= SG_MAX_ALERTS_PER_FLOW) {
+	if (f->alerts >= SG_MAX_ALERTS_PER_FLOW && !sg_ignore_seq) {
 		stat_inc(SG_STAT_alerts_suppressed);
 		return 0;
 	}

@@ -25,10 +25,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* set only by `make bench` before loading: every repetition of a test-run
- * packet is parsed as new data. A load-time constant: the verifier removes
- * the branch in production. */
-volatile const __u8 sg_ignore_seq = 0;
+
 
 static __always_inline int sg_port_watched(const struct sg_config *cfg, __u16 port)
 {
