@@ -68,6 +68,17 @@ struct {
 	__type(value, struct sg_config);
 } sg_config SEC(".maps");
 
+/* the relay's own addresses, set by `replay --server-net`: a capture taken
+ * on a relay holds its outbound deliveries too, which live XDP ingress never
+ * sees as client segments (generation is always 0) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 64);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sg_lpm_key);
+	__type(value, struct sg_net_val);
+} sg_server_nets SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -241,6 +241,15 @@ int sg_xdp_ingress(struct xdp_md *ctx)
 		stat_inc(SG_STAT_fast_pass);
 		return XDP_PASS;
 	}
+	if (cfg->server_nets) {
+		struct sg_lpm_key sk = { .prefixlen = 32 + 128 };
+
+		__builtin_memcpy(&sk.addr, &pk.key.daddr, sizeof(sk.addr));
+		if (!bpf_map_lookup_elem(&sg_server_nets, &sk)) {
+			stat_inc(SG_STAT_not_to_server);
+			return XDP_PASS;
+		}
+	}
 	return sg_client_segment(ctx, &pk, cfg);
 }
 

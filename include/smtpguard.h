@@ -27,6 +27,7 @@
 #define SG_MAP_NAME_FILTER  "sg_name_filter" /* internal: bitmap in front of the name maps */
 #define SG_MAP_PROGS        "sg_progs"       /* internal: the message program, for tail calls */
 #define SG_PROG_MSG         "sg_xdp_msg"
+#define SG_MAP_SERVER_NETS  "sg_server_nets" /* internal: replay's --server-net */
 #define SG_PROG_XDP         "sg_xdp_ingress"
 #define SG_PROG_TC          "sg_tc_egress"
 #define SG_PIN_ROOT         "/sys/fs/bpf/smtpguard"
@@ -205,7 +206,8 @@ enum sg_flow_flags {
 	X(alerts_suppressed)  /* alerts past SG_MAX_ALERTS_PER_FLOW: counted, no event */ \
 	X(refused_after_pipelining) /* DATA refused after bytes that followed it were read */ \
 	X(rst_ignored)        /* RST or FIN out of sequence: not taken (the kernel would not) */ \
-	X(syn_on_open_flow)   /* a SYN for a flow that carries data: not a new session */
+	X(syn_on_open_flow)   /* a SYN for a flow that carries data: not a new session */ \
+	X(not_to_server)      /* replay --server-net: a session to another host (outbound) */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -328,6 +330,8 @@ struct sg_config {
 	__u32 bad_hosts;
 	__u32 trusted_nets;
 	__u32 blocked_sources;
+	__u32 server_nets;    /* replay --server-net: only sessions to these are read */
+	__u32 pad;
 };
 
 /* ---- events (ring buffer sg_events) ---- */

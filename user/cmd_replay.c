@@ -21,6 +21,7 @@
 #include "capture.h"
 #include "commands.h"
 #include "config.h"
+#include "domain.h"
 #include "eve.h"
 #include "loader.h"
 #include "policy_maps.h"
@@ -134,12 +135,37 @@ static void summary(const struct replay *r, struct smtpguard *skel)
 	}
 }
 
+/* --server-net: only sessions to the relay's own addresses are client
+ * segments (a relay's capture holds its outbound deliveries too) */
+static int set_servers(struct smtpguard *skel, int config_fd, const struct sg_policy_net *n,
+		       int count)
+{
+	int fd = bpf_map__fd(skel->maps.sg_server_nets);
+	struct sg_config c;
+	__u32 zero = 0;
+
+	for (int i = 0; i < count; i++) {
+		struct sg_lpm_key k = { .prefixlen = 32 + n[i].mapped_prefix, .addr = n[i].addr };
+		struct sg_net_val v = { .id = i + 1, .prefix = n[i].config_prefix };
+
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+			return -1;
+	}
+	if (bpf_map_lookup_elem(config_fd, &zero, &c))
+		return -1;
+	c.server_nets = count;
+	return bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY);
+}
+
 int do_replay(int argc, char **argv, const struct sg_globals *g)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "server-net", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct sg_policy_net servers[64];
+	int nservers = 0;
 	struct smtpguard *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	struct replay r = {};
@@ -149,11 +175,21 @@ int do_replay(int argc, char **argv, const struct sg_globals *g)
 	char err[512];
 	int o, ret = -1;
 
-	while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
-		if (o == 'c')
+	while ((o = getopt_long(argc, argv, ":c:s:", opts, NULL)) != -1) {
+		if (o == 'c') {
 			config = optarg;
-		else
+		} else if (o == 's') {
+			struct sg_policy_net *n = &servers[nservers];
+
+			if (nservers == 64)
+				return sg_bad_usage("replay", "at most 64 --server-net prefixes");
+			if (sg_prefix_parse(optarg, &n->addr, &n->mapped_prefix, &n->config_prefix,
+					    err, sizeof(err)))
+				return sg_bad_usage("replay", "--server-net: %s", err);
+			nservers++;
+		} else {
 			return sg_bad_option("replay", o, argv);
+		}
 	}
 	if (!config)
 		return sg_bad_usage("replay", "--config FILE is required");
@@ -182,6 +218,10 @@ int do_replay(int argc, char **argv, const struct sg_globals *g)
 		goto out;
 	}
 	sg_policy_warn_unenforced(&pol, config);
+	if (nservers && set_servers(skel, m.config, servers, nservers)) {
+		sg_err("replay: cannot set the server nets: %s", strerror(errno));
+		goto out;
+	}
 	rb = ring_buffer__new(m.events, on_event, &r, NULL);
 	if (!rb) {
 		sg_err("replay: cannot read the event ring: %s", strerror(errno));

@@ -116,17 +116,9 @@ done
 
 # an offload-sized frame (as captured on a sending host) cannot be run
 # faithfully: counted, said, and the exit status is not 0
-/usr/bin/python3 - "$tmp/big.pcap" <<'PY'
-import struct, sys
-payload = b"MAIL FROM:<ceo@corp.example>\r\n" + b"x" * 5000
-tcp = struct.pack("!HHIIBBHHH", 40000, 25, 1, 1, 5 << 4, 0x18, 65535, 0, 0)
-ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 20 + len(payload), 0, 0, 64, 6, 0,
-                 bytes([198, 51, 100, 7]), bytes([192, 0, 2, 25]))
-frame = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp + payload
-with open(sys.argv[1], "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
-    f.write(struct.pack("<IIII", 1, 0, len(frame), len(frame)) + frame)
-PY
+tests/tools/mkpcap.py "$tmp/big.pcap" '[{"src": "198.51.100.7", "dst": "192.0.2.25",
+	"sport": 40000, "dport": 25,
+	"segments": ["MAIL FROM:<ceo@corp.example>\r\n'"$(printf 'x%.0s' $(seq 1 5000))"'"]}]'
 "$SG" replay --config tests/data/lab/lab-forged.conf "$tmp/big.pcap" >/dev/null 2>"$tmp/err"
 rc=$?
 if [ "$rc" -ne 0 ] && grep -q "1 frames were not run" "$tmp/err" &&
@@ -134,6 +126,23 @@ if [ "$rc" -ne 0 ] && grep -q "1 frames were not run" "$tmp/err" &&
 	pass "an offload-sized frame: not run, said so, exit status $rc"
 else
 	fail "an offload-sized frame: rc $rc, stderr: $(tr '\n' ' ' <"$tmp/err" | cut -c1-200)"
+fi
+
+# a relay's capture holds its outbound deliveries too (the relay as client of
+# another server's port 25): --server-net keeps replay to the sessions that
+# live XDP ingress reads as client segments
+tests/tools/mkpcap.py "$tmp/out.pcap" '[{"src": "192.0.2.25", "dst": "198.51.100.9",
+	"sport": 40100, "dport": 25, "segments": ["EHLO relay.corp.example\r\n",
+	"MAIL FROM:<alice@corp.example>\r\n"]},
+	{"src": "198.51.100.7", "dst": "192.0.2.25", "sport": 40101, "dport": 25,
+	"segments": ["EHLO x.test\r\nMAIL FROM:<ceo@corp.example>\r\n"]}]'
+all=$("$SG" replay --config tests/data/lab/lab-forged.conf "$tmp/out.pcap" 2>/dev/null | alerts_tsv | wc -l)
+only=$("$SG" replay --config tests/data/lab/lab-forged.conf --server-net 192.0.2.25/32 "$tmp/out.pcap" \
+	2>/dev/null | alerts_tsv)
+if [ "$all" = 3 ] && [ "$(echo "$only" | wc -l)" = 1 ] && grep -q 40101 <<<"$only"; then
+	pass "--server-net: the relay's own outbound session is not read as inbound"
+else
+	fail "--server-net: $all alerts without, [$only] with"
 fi
 
 # bad input: one line on stderr, non-zero exit
