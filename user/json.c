@@ -38,12 +38,53 @@ static size_t escape_byte(unsigned char c, char *buf)
 	return 1;
 }
 
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0. Valid text is written as it is,
+ * so "Geschäftsführer" reads as such in every eve consumer. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len;
+	unsigned int cp;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
 size_t sg_json_escape(const char *in, size_t inlen, char *out, size_t outlen)
 {
 	size_t i, k, need = 0, used = 0;
 	char buf[8];
 
 	for (i = 0; in && i < inlen; i++) {
+		size_t u = (unsigned char)in[i] >= 0x80 ?
+				   utf8_len((const unsigned char *)in + i, inlen - i) : 0;
+
+		if (u) {
+			if (need == used && used + u < outlen) {
+				memcpy(out + used, in + i, u);
+				used += u;
+			}
+			need += u;
+			i += u - 1;
+			continue;
+		}
 		k = escape_byte((unsigned char)in[i], buf);
 		/* need == used: nothing dropped yet, so the output stays a prefix */
 		if (need == used && used + k < outlen) {

@@ -4,7 +4,7 @@
 
 usage: eve_validate.py FILE...
 
-Every line of every FILE must be pure ASCII, end in a newline, parse as one
+Every line of every FILE must be valid UTF-8, end in a newline, parse as one
 JSON object without duplicate keys, and validate against the schema at
 tests/data/suricata-eve-schema.json (Suricata's, vendored; or
 $SG_EVE_SCHEMA). One line is printed per problem, as FILE:LINE: what.
@@ -57,12 +57,13 @@ def line_problems(raw, validator):
     """What is wrong with one line (bytes, newline included)."""
     if not raw.endswith(b"\n"):
         yield "no newline at the end of the line"
-    bad = [b for b in raw if b >= 0x80]
-    if bad:
-        yield f"{len(bad)} non-ASCII byte(s), first 0x{bad[0]:02x}"
+    try:
+        text = raw.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as e:
+        yield f"not valid UTF-8: {e}"
         return
     try:
-        event = json.loads(raw.decode("ascii"), object_pairs_hook=no_duplicates,
+        event = json.loads(text, object_pairs_hook=no_duplicates,
                            parse_constant=refuse_constant)
     except ValueError as e:
         yield f"not JSON: {e}"

@@ -33,7 +33,14 @@ static void test_escape_named(void)
 	CHECK_EQ_STR(esc("\x7f", 1), "\\u007f", "escape: DEL");
 	CHECK_EQ_STR(esc("\x80", 1), "\\u0080", "escape: 0x80");
 	CHECK_EQ_STR(esc("\xff", 1), "\\u00ff", "escape: 0xff");
-	CHECK_EQ_STR(esc("caf\xc3\xa9", 5), "caf\\u00c3\\u00a9", "escape: UTF-8 bytes one by one");
+	CHECK_EQ_STR(esc("caf\xc3\xa9", 5), "caf\xc3\xa9", "escape: valid UTF-8 as it is");
+	CHECK_EQ_STR(esc("\xf0\x9f\x93\xa7!", 5), "\xf0\x9f\x93\xa7!", "escape: a 4-byte UTF-8 character");
+	CHECK_EQ_STR(esc("caf\xc3", 4), "caf\\u00c3", "escape: a cut UTF-8 sequence byte by byte");
+	CHECK_EQ_STR(esc("\xc0\xaf", 2), "\\u00c0\\u00af", "escape: an overlong form byte by byte");
+	CHECK_EQ_STR(esc("\xed\xa0\x80", 3), "\\u00ed\\u00a0\\u0080",
+		     "escape: a UTF-16 surrogate byte by byte");
+	CHECK_EQ_STR(esc("\xf4\x90\x80\x80", 4), "\\u00f4\\u0090\\u0080\\u0080",
+		     "escape: above U+10FFFF byte by byte");
 	CHECK_EQ_STR(esc("a\0b", 3), "a\\u0000b", "escape: embedded NUL with explicit length");
 	CHECK_EQ_INT(sg_json_escape("a\0b", 3, NULL, 0), 8, "escape: length of embedded NUL");
 	CHECK_EQ_STR(esc("", 0), "", "escape: empty");
