@@ -39,6 +39,14 @@ enum {
 	C_NUL,     /* Postfix reads a command up to a NUL */
 	C_SEP,     /* ',' and ';' */
 	C_LETTER0, /* the verb letters, one class each, follow */
+	/* the message machine's URL punctuation, after its eight letters */
+	MC_SLASH = C_LETTER0 + 8,
+	MC_QMARK,
+	MC_HASH,
+	MC_AMP,
+	MC_EQ,
+	MC_PCT,
+	MC_APOS,
 };
 
 /* actions: the byte loop stops for these and the callback handles them */
@@ -65,6 +73,12 @@ enum {
 	A_FROM_START,   /* message: "From:" read, its value follows */
 	A_FROM_END,     /* message: the From: header ended (not folded on) */
 	A_BODY,         /* message: the header block ended */
+	A_COLON,        /* body: a ':' - was it "http:" or "https:"? */
+	A_HSTART,       /* body: "//": a link's host starts */
+	A_HEND,         /* body: a host ended: match it against sg_bad_hosts */
+	A_VSTART,       /* body: a query parameter's value starts (a bare host?) */
+	A_NSTART,       /* body: a URL inside a parameter: its host starts */
+	A_PCTDEC,       /* body: %XX in a host: decode it into the host */
 	A_COUNT,        /* at most 256: the entry's top bits */
 };
 

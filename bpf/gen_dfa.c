@@ -31,6 +31,7 @@ static unsigned char cret[SG_DFA_MAX_STATES];
  * names) each get one, case folded; the rest are grouped */
 static const char *verb_letters = "EHLOMAIFRSTDBCP";
 static int letter_base = C_LETTER0;
+static int msg_classes; /* the message machine also has URL punctuation classes */
 
 static int cls_of(int c)
 {
@@ -58,6 +59,17 @@ static int cls_of(int c)
 	case ')': return C_RPAREN;
 	case ',': return C_SEP;
 	case ';': return C_SEP;
+	}
+	if (msg_classes) {
+		switch (c) {
+		case '/': return MC_SLASH;
+		case '?': return MC_QMARK;
+		case '#': return MC_HASH;
+		case '&': return MC_AMP;
+		case '=': return MC_EQ;
+		case '%': return MC_PCT;
+		case '\'': return MC_APOS;
+		}
 	}
 	if (isdigit(c))
 		return C_DIGIT;
@@ -477,6 +489,172 @@ static void comment_states(int c, int esc, int ret)
 	cret[c] = ret;
 }
 
+/* ---- links: scheme://[userinfo@]host[:port][/path][?query][#frag] ----
+ *
+ * The idle body skips to ':' (and line ends); A_COLON looks back for "http"
+ * or "https" and, if so, moves to U_SL1 with the URL's value started. Host
+ * bytes are hashed per label like any name; A_HEND matches the host against
+ * sg_bad_hosts. In the query, every parameter value is read as a host too
+ * (?domain=bad.test, as one link-rewriter carries it), and a value that is
+ * itself a URL, raw or percent-encoded (?url=https%3A%2F%2Fbad.test%2F), has
+ * its host read after the "//". %XX inside hosts is decoded by A_PCTDEC. */
+static void line_ends(int s, int text, int cr, int blf, int action)
+{
+	set(s, C_CR, cr, 0, action);
+	set(s, C_LF, blf, 0, action);
+	(void)text;
+}
+
+/* bytes that end a host in a link (browsers stop there too) */
+static const int host_end_cls[] = { C_SP, C_QUOTE, MC_APOS, C_LT, C_GT, C_LPAREN, C_RPAREN,
+				    C_LBRACK, C_RBRACK, C_BSLASH, C_SEP, C_NUL, MC_EQ };
+/* bytes that end a whole link in text or an HTML attribute */
+static const int url_end_cls[] = { C_SP, C_QUOTE, MC_APOS, C_LT, C_GT, C_NUL };
+
+#define N_OF(a) (int)(sizeof(a) / sizeof((a)[0]))
+
+static void build_urls(int text, int cr, int blf)
+{
+	const int CAP = SG_DFA_CAP, HC = SG_DFA_HASH | SG_DFA_CAP, DC = SG_DFA_DOT | SG_DFA_CAP;
+	int U_SL1 = new_state("U_SL1"), U_SL2 = new_state("U_SL2");
+	int U_HOST = new_state("U_HOST"), U_HPCT1 = new_state("U_HPCT1"), U_HPCT2 = new_state("U_HPCT2");
+	int U_PORT = new_state("U_PORT"), U_PATH = new_state("U_PATH");
+	int U_QUERY = new_state("U_QUERY"), U_FRAG = new_state("U_FRAG");
+	int U_PVAL = new_state("U_PVAL"), U_BARE = new_state("U_BARE");
+	int U_BPCT1 = new_state("U_BPCT1"), U_BPCT2 = new_state("U_BPCT2");
+	int U_VREST = new_state("U_VREST");
+	int N_H = new_state("N_H"), N_HT = new_state("N_HT"), N_HTT = new_state("N_HTT");
+	int N_HTTP = new_state("N_HTTP"), N_HTTPS = new_state("N_HTTPS");
+	int N_C = new_state("N_C"), N_CS = new_state("N_CS");
+	int N_P = new_state("N_P"), N_P3 = new_state("N_P3"), N_P3A = new_state("N_P3A");
+	int N_Q = new_state("N_Q"), N_Q2 = new_state("N_Q2"), N_Q2F = new_state("N_Q2F");
+	int N_R = new_state("N_R"), N_R2 = new_state("N_R2");
+	int V_HOST = new_state("V_HOST"), V_HPCT1 = new_state("V_HPCT1"), V_HPCT2 = new_state("V_HPCT2");
+	int i;
+
+	set(U_SL1, MC_SLASH, U_SL2, CAP, 0);
+	set(U_SL2, MC_SLASH, U_HOST, CAP, A_HSTART);
+	for (i = 0; i < SG_DFA_NCLS; i++) {
+		if (!T[U_SL1][i])
+			T[U_SL1][i] = ent(text, 0, 0);
+		if (!T[U_SL2][i])
+			T[U_SL2][i] = ent(text, 0, 0);
+	}
+	set(U_SL1, MC_SLASH, U_SL2, CAP, 0);
+	set(U_SL2, MC_SLASH, U_HOST, CAP, A_HSTART);
+	line_ends(U_SL1, text, cr, blf, 0);
+	line_ends(U_SL2, text, cr, blf, 0);
+
+	/* a host: the outer one (U_HOST) or one inside a parameter (V_HOST,
+	 * which also ends at '&'); each with its %XX decoding */
+	const int hosts[2][3] = { { U_HOST, U_HPCT1, U_HPCT2 }, { V_HOST, V_HPCT1, V_HPCT2 } };
+	for (int h = 0; h < 2; h++) {
+		int H = hosts[h][0], after = h ? U_VREST : U_PATH;
+
+		set_all(H, H, HC, 0);
+		set(H, C_DOT, H, DC, 0);
+		set(H, C_AT, H, CAP, A_AT); /* userinfo@: the host starts again */
+		set(H, MC_PCT, hosts[h][1], CAP, 0);
+		set(H, MC_SLASH, after, CAP, A_HEND);
+		set(H, MC_QMARK, h ? U_VREST : U_QUERY, CAP, A_HEND);
+		set(H, MC_HASH, h ? U_VREST : U_FRAG, CAP, A_HEND);
+		set(H, C_COLON, h ? U_VREST : U_PORT, CAP, h ? A_HEND : 0);
+		set(H, MC_AMP, h ? U_QUERY : text, CAP, A_HEND);
+		for (i = 0; i < N_OF(host_end_cls); i++)
+			set(H, host_end_cls[i], text, 0, A_HEND);
+		line_ends(H, text, cr, blf, A_HEND);
+		set_all(hosts[h][1], hosts[h][2], CAP, 0);
+		line_ends(hosts[h][1], text, cr, blf, A_HEND);
+		set_all(hosts[h][2], H, CAP, A_PCTDEC);
+		line_ends(hosts[h][2], text, cr, blf, A_HEND);
+	}
+
+	/* the port, or a password: "user:pw@host" goes back to the host */
+	set_all(U_PORT, U_PORT, CAP, 0);
+	set(U_PORT, C_AT, U_HOST, CAP, A_AT);
+	set(U_PORT, MC_SLASH, U_PATH, CAP, A_HEND);
+	set(U_PORT, MC_QMARK, U_QUERY, CAP, A_HEND);
+	set(U_PORT, MC_HASH, U_FRAG, CAP, A_HEND);
+	for (i = 0; i < N_OF(url_end_cls); i++)
+		set(U_PORT, url_end_cls[i], text, 0, A_HEND);
+	line_ends(U_PORT, text, cr, blf, A_HEND);
+
+	/* path, query and fragment: the link goes on to a space, a quote or '<' */
+	const int rest[] = { U_PATH, U_QUERY, U_FRAG, U_VREST };
+	for (int r = 0; r < N_OF(rest); r++) {
+		set_all(rest[r], rest[r], CAP, 0);
+		for (i = 0; i < N_OF(url_end_cls); i++)
+			set(rest[r], url_end_cls[i], text, 0, 0);
+		line_ends(rest[r], text, cr, blf, 0);
+	}
+	set(U_PATH, MC_QMARK, U_QUERY, CAP, 0);
+	set(U_PATH, MC_HASH, U_FRAG, CAP, 0);
+	set(U_QUERY, MC_EQ, U_PVAL, CAP, A_VSTART);
+	set(U_QUERY, MC_HASH, U_FRAG, CAP, 0);
+	set(U_VREST, MC_AMP, U_QUERY, CAP, 0);
+	set(U_VREST, MC_HASH, U_FRAG, CAP, 0);
+
+	/* a parameter value: a bare host (U_BARE), or "http" that may turn out
+	 * to start a URL (raw or %3A%2F%2F); the bytes are hashed all along,
+	 * so a value that is not a URL is still read as a bare host */
+	set_all(U_BARE, U_BARE, HC, 0);
+	set(U_BARE, C_DOT, U_BARE, DC, 0);
+	set(U_BARE, C_AT, U_BARE, CAP, A_AT);
+	set(U_BARE, MC_PCT, U_BPCT1, CAP, 0);
+	set(U_BARE, MC_AMP, U_QUERY, CAP, A_HEND);
+	set(U_BARE, MC_HASH, U_FRAG, CAP, A_HEND);
+	set(U_BARE, MC_SLASH, U_VREST, CAP, A_HEND);
+	set(U_BARE, MC_QMARK, U_VREST, CAP, A_HEND);
+	set(U_BARE, C_COLON, U_VREST, CAP, A_HEND);
+	for (i = 0; i < N_OF(url_end_cls); i++)
+		set(U_BARE, url_end_cls[i], text, 0, A_HEND);
+	line_ends(U_BARE, text, cr, blf, A_HEND);
+	set_all(U_BPCT1, U_BPCT2, CAP, 0);
+	line_ends(U_BPCT1, text, cr, blf, A_HEND);
+	set_all(U_BPCT2, U_BARE, CAP, A_PCTDEC);
+	line_ends(U_BPCT2, text, cr, blf, A_HEND);
+
+	copy_row_with(U_PVAL, U_BARE, 0);
+	for (i = 0; i < SG_DFA_NCLS; i++) /* keep the actions U_BARE has */
+		T[U_PVAL][i] = T[U_BARE][i];
+	set(U_PVAL, letter_cls('H'), N_H, HC, 0);
+	const int chain[] = { N_H, N_HT, N_HTT, N_HTTP };
+	const char *word = "TTP";
+	for (int k = 0; k < 4; k++) {
+		for (i = 0; i < SG_DFA_NCLS; i++)
+			T[chain[k]][i] = T[U_BARE][i];
+		if (k < 3)
+			set(chain[k], letter_cls(word[k]), chain[k + 1], HC, 0);
+	}
+	for (i = 0; i < SG_DFA_NCLS; i++)
+		T[N_HTTPS][i] = T[U_BARE][i];
+	set(N_HTTP, letter_cls('S'), N_HTTPS, HC, 0);
+	const int sch[] = { N_HTTP, N_HTTPS };
+	for (int k = 0; k < 2; k++) {
+		set(sch[k], C_COLON, N_C, CAP, 0);
+		set(sch[k], MC_PCT, N_P, CAP, 0);
+	}
+	/* "://" raw, or "%3A%2F%2F" in either case: the nested host follows */
+	const int nest[] = { N_C, N_CS, N_P, N_P3, N_P3A, N_Q, N_Q2, N_Q2F, N_R, N_R2 };
+	for (int k = 0; k < N_OF(nest); k++) {
+		set_all(nest[k], U_VREST, CAP, 0);
+		set(nest[k], MC_AMP, U_QUERY, CAP, 0);
+		for (i = 0; i < N_OF(url_end_cls); i++)
+			set(nest[k], url_end_cls[i], text, 0, 0);
+		line_ends(nest[k], text, cr, blf, 0);
+	}
+	set(N_C, MC_SLASH, N_CS, CAP, 0);
+	set(N_CS, MC_SLASH, V_HOST, CAP, A_NSTART);
+	set(N_P, C_DIGIT, N_P3, CAP, 0);
+	set(N_P3, C_ALPHA, N_P3A, CAP, 0);
+	set(N_P3A, MC_PCT, N_Q, CAP, 0);
+	set(N_Q, C_DIGIT, N_Q2, CAP, 0);
+	set(N_Q2, letter_cls('F'), N_Q2F, CAP, 0);
+	set(N_Q2F, MC_PCT, N_R, CAP, 0);
+	set(N_R, C_DIGIT, N_R2, CAP, 0);
+	set(N_R2, letter_cls('F'), V_HOST, CAP, A_NSTART);
+}
+
 static void build_msg(void)
 {
 	const int C_COMMA = C_SEP, CAP = SG_DFA_CAP, HC = SG_DFA_HASH | SG_DFA_CAP;
@@ -648,12 +826,13 @@ static void build_msg(void)
 	for (unsigned i = 0; i < sizeof(folding) / sizeof(folding[0]); i++)
 		fold(folding[i], names[folding[i]], H_LS, H_BLS);
 
-	/* the body: only the end of data matters here */
+	/* the body: its lines (for the end of data), and links in them */
 	set_all(B_TEXT, B_TEXT, 0, 0);
 	set(B_TEXT, C_CR, B_CR, 0, 0);
 	set(B_TEXT, C_LF, B_BLS, 0, 0);
+	set(B_TEXT, C_COLON, B_TEXT, 0, A_COLON); /* "http:" / "https:" before it? */
 	skipb[B_TEXT] = '\r';
-	skipb2[B_TEXT] = '\n';
+	skipb2[B_TEXT] = ':';
 	set_all(B_CR, B_TEXT, 0, 0);
 	set(B_CR, C_CR, B_CR, 0, 0);
 	set(B_CR, C_LF, B_LS, 0, 0);
@@ -674,15 +853,17 @@ static void build_msg(void)
 	set_all(B_BDOT, B_TEXT, 0, 0);
 	set(B_BDOT, C_CR, B_CR, 0, A_BARE_DOT);
 	set(B_BDOT, C_LF, B_BLS, 0, A_BARE_DOT);
+
+	build_urls(B_TEXT, B_CR, B_BLS);
 }
 
 /* scan.h skips words without a byte below 0x0e: states may wait for CR and
- * LF only (a word is then skipped when it holds neither) */
+ * LF (skip 1), or for those and ':' (skip 2, the idle URL scanner) */
 static void check_skips(void)
 {
 	for (int s = 0; s < nstates; s++) {
 		if ((skipb[s] && skipb[s] != '\r' && skipb[s] != '\n') ||
-		    (skipb2[s] && skipb2[s] != '\r' && skipb2[s] != '\n')) {
+		    (skipb2[s] && skipb2[s] != '\r' && skipb2[s] != '\n' && skipb2[s] != ':')) {
 			fprintf(stderr, "gen_dfa: state %s skips to a byte scan.h cannot\n", names[s]);
 			exit(1);
 		}
@@ -721,7 +902,7 @@ static void emit(const char *prefix, const char *macro, int fill)
 	}
 	printf("}\n\n#define %s_SKIP_INIT { \\\n", macro);
 	for (s = 0; s < SG_DFA_MAX_STATES; s++)
-		printf("0x%04x,%s", skipb[s] | (skipb2[s] ? skipb2[s] : skipb[s]) << 8,
+		printf("%d,%s", skipb2[s] == ':' ? 2 : skipb[s] ? 1 : 0,
 		       (s % 16 == 15) ? " \\\n" : " ");
 	printf("}\n\n#define %s_RET_INIT { \\\n", macro);
 	for (s = 0; s < SG_DFA_MAX_STATES; s++)
@@ -738,8 +919,9 @@ int main(void)
 	check_skips();
 	emit("SG_S_", "SG_DFA", 1 /* S_SKIP */);
 	reset_machine();
-	verb_letters = "FROM";
+	verb_letters = "FROMHTPS";
 	letter_base = C_LETTER0;
+	msg_classes = 1;
 	build_msg();
 	check_skips();
 	emit("SG_M_", "SG_MDFA", 0);

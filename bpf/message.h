@@ -28,6 +28,134 @@ struct {
 	__type(value, __u32);
 } sg_progs SEC(".maps");
 
+/* The n (at most 8) bytes before packet offset at, the oldest in the high
+ * byte: from the packet, and from before this segment's payload out of the
+ * flow's copy of the previous segment's last bytes. */
+static __always_inline __u64 sg_bytes_before(struct sg_scan *sc, __u32 at, const int n)
+{
+	void *data = (void *)(long)sc->xdp->data;
+	void *data_end = (void *)(long)sc->xdp->data_end;
+	__u32 start = sc->pk->payload_off;
+	__u64 v = 0;
+
+	for (int i = n; i >= 1; i--) {
+		__u8 b = 0;
+
+		if (at >= start + i) {
+			__u8 *p = data + ((at - i) & SG_POS_MASK);
+
+			if ((void *)(p + 1) <= data_end)
+				b = *p;
+		} else {
+			b = sc->f->tail8 >> (8 * ((start + i - at - 1) & 7));
+		}
+		v = v << 8 | b;
+	}
+	return v;
+}
+
+static __always_inline int sg_alnum(__u8 c)
+{
+	c |= 0x20;
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* ':' in the body: starts a link if "http" or "https" is right before it
+ * (and no letter or digit before that) */
+static __always_inline void sg_link_colon(struct sg_scan *sc)
+{
+	struct sg_flow *f = sc->f;
+	__u64 v = sg_bytes_before(sc, f->pos - 1, 6) | 0x0000202020202020ULL;
+	__u64 https = 0x6874747073ULL, http = 0x68747470ULL; /* "https", "http" */
+	int len;
+
+	if ((v & 0xffffffffffULL) == https && !sg_alnum(v >> 40))
+		len = 6;
+	else if ((v & 0xffffffffULL) == http && !sg_alnum(v >> 32))
+		len = 5;
+	else
+		return;
+	sg_token_reset(f, SG_WHERE_BODY);
+	/* "https:" / "http:" as one little-endian word into the aligned token */
+	*(__u64 *)f->token = len == 6 ? 0x00003a7370747468ULL : 0x0000003a70747468ULL;
+	f->tok_len = len;
+	f->mstate = SG_M_U_SL1;
+	stat_inc(SG_STAT_urls);
+}
+
+/* a host in a link ended: match it against the bad hosts */
+static __noinline void sg_host_end(struct sg_scan *sc)
+{
+	struct sg_flow *f = sc->f;
+	struct sg_config *cfg;
+	struct sg_name_val *hit;
+	enum sg_action action;
+
+	if (!f->dom_pending)
+		return;
+	f->dom_pending = 0;
+	if (f->label_hash != SG_FNV_BASIS) {
+		f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = f->label_hash;
+		f->nlabels++;
+		f->label_hash = SG_FNV_BASIS;
+	}
+	cfg = config_get();
+	if (!cfg || !f->nlabels)
+		return;
+	stat_inc(SG_STAT_hosts_checked);
+	hit = sg_match_name(&sg_bad_hosts, SG_FILTER_BAD_HOSTS, f, cfg->generation);
+	if (!hit)
+		return;
+	action = cfg->actions[SG_REASON_BAD_REDIRECT_HOST & 7];
+	if (action == SG_ACTION_OFF)
+		return;
+	if (action == SG_ACTION_BLOCK)
+		f->flags |= SG_FLOW_BLOCKED;
+	stat_inc(SG_STAT_alert_bad_host);
+	sg_source_count(&sc->pk->key, 0, 0, 1);
+	if (sg_alert_allowed(f))
+		sg_emit(f, &sc->pk->key, SG_REASON_BAD_REDIRECT_HOST, SG_WHERE_BODY, action, hit, NULL);
+}
+
+static __always_inline int sg_hexval(__u8 c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* %XX in a host, just read: what a browser would make of it */
+static __always_inline void sg_pct_decode(struct sg_scan *sc)
+{
+	struct sg_flow *f = sc->f;
+	__u64 v = sg_bytes_before(sc, f->pos, 2);
+	int hi = sg_hexval(v >> 8), lo = sg_hexval(v & 0xff);
+	__u8 c;
+
+	if (hi < 0 || lo < 0)
+		return;
+	c = hi << 4 | lo;
+	switch (c) {
+	case '.':
+		f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = f->label_hash;
+		f->nlabels++;
+		f->label_hash = SG_FNV_BASIS;
+		break;
+	case '@':
+		sg_domain_start(f);
+		break;
+	case '/': case '?': case '#': case '&': case ':':
+		sg_host_end(sc);
+		f->mstate = f->mstate == SG_M_U_HOST ? SG_M_U_PATH : SG_M_U_VREST;
+		break;
+	default:
+		f->label_hash = sg_label_step(f->label_hash, c);
+	}
+}
+
 static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
 {
 	struct sg_flow *f = sc->f;
@@ -64,6 +192,20 @@ static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
 			break; /* a chunk has no dot lines: it is counted, not ended */
 		stat_inc(SG_STAT_bare_lf_dot);
 		sg_anomaly(f, &sc->pk->key, sg_what_bare_dot);
+		break;
+	case A_COLON:
+		sg_link_colon(sc);
+		break;
+	case A_HSTART:
+	case A_VSTART:
+	case A_NSTART:
+		sg_domain_start(f);
+		break;
+	case A_HEND:
+		sg_host_end(sc);
+		break;
+	case A_PCTDEC:
+		sg_pct_decode(sc);
 		break;
 	case A_EOD:
 		if (f->phase == SG_PHASE_BDAT) {

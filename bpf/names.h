@@ -25,6 +25,7 @@ static __always_inline void sg_source_count(const struct sg_flow_key *key, int m
 static __always_inline void sg_message_reset(struct sg_flow *f)
 {
 	f->mstate = SG_M_H_LS;
+	f->tail8 = 0;
 	f->from_headers = 0;
 	f->flags &= ~SG_FLOW_IN_BODY;
 }

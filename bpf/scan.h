@@ -76,11 +76,17 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 			p = data + pos;
 			if (pos + 8 <= end && (void *)(p + 8) <= data_end) {
 				__u64 w = *(__u64 *)p;
-				/* states only ever wait for CR or LF: stop at any
-				 * byte below 0x0e ("hasless", one test for both;
-				 * a TAB or other control byte costs a DFA step) */
+				/* states wait for line ends: stop at any byte
+				 * below 0x0e ("hasless", one test for CR and LF; a
+				 * TAB or other control byte costs a DFA step); the
+				 * idle link scanner also waits for ':' (skip 2) */
 				__u64 m = (w - 0x0e0e0e0e0e0e0e0eULL) & ~w;
 
+				if (sk == 2) {
+					__u64 y = w ^ 0x3a3a3a3a3a3a3a3aULL;
+
+					m |= (y - 0x0101010101010101ULL) & ~y;
+				}
 				m &= 0x8080808080808080ULL;
 				if (!m) {
 					pos = (pos + 8) & SG_POS_MASK;

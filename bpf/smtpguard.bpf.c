@@ -279,6 +279,9 @@ int sg_xdp_msg(struct xdp_md *ctx)
 		if (bdat && f->bdat_left < end - start)
 			f->end = start + f->bdat_left;
 		bpf_loop(SG_MAX_CALLBACKS, sg_msg_cb, &sc, 0);
+		/* the last bytes read, for a link's scheme cut by the segment end */
+		if (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT)
+			f->tail8 = sg_bytes_before(&sc, f->pos, 8);
 		if (bdat) {
 			f->bdat_left -= f->pos - start;
 			f->end = end;

@@ -207,7 +207,10 @@ enum sg_flow_flags {
 	X(refused_after_pipelining) /* DATA refused after bytes that followed it were read */ \
 	X(rst_ignored)        /* RST or FIN out of sequence: not taken (the kernel would not) */ \
 	X(syn_on_open_flow)   /* a SYN for a flow that carries data: not a new session */ \
-	X(not_to_server)      /* replay --server-net: a session to another host (outbound) */
+	X(not_to_server)      /* replay --server-net: a session to another host (outbound) */ \
+	X(urls)               /* http(s) links seen in message bodies */ \
+	X(hosts_checked)      /* link and parameter hosts matched against sg_bad_hosts */ \
+	X(alert_bad_host)
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -255,6 +258,7 @@ struct sg_flow {
 	__u32 next_seq;      /* next client sequence number expected */
 	__u32 data_seq;      /* sequence number of the first byte after DATA */
 	__u32 pad3;
+	__u64 tail8;         /* the last 8 message bytes of the previous segment */
 	__u32 flags;         /* enum sg_flow_flags */
 	enum sg_phase phase;
 	/* command parser (state as small integers: see bpf/smtp_dfa.h) */
@@ -361,7 +365,7 @@ struct sg_event {
 #define SG_DFA_MAX_STATES 128
 struct sg_machine {
 	__u32 dfa[SG_DFA_MAX_STATES * SG_DFA_NCLS]; /* next state, flags, action */
-	__u16 skip[SG_DFA_MAX_STATES]; /* nonzero: the state waits for CR or LF (SWAR skip) */
+	__u16 skip[SG_DFA_MAX_STATES]; /* 1: the state waits for CR or LF; 2: or ':' (SWAR skip) */
 	__u8 cls[256];                 /* byte class */
 	__u8 ret[SG_DFA_MAX_STATES];   /* comment state -> the state ')' returns to */
 };

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_links.c - links in message bodies against sg_bad_hosts, through the
+ * real programs: scheme and host forms, userinfo, ports, HTML attributes,
+ * redirect parameters (percent-encoded, raw, bare), lookalikes, every split
+ * of a link across segments.
+ */
+#include "unit/check.h"
+#include "bpf/harness.h"
+
+static const char *config_text = "port 25\n"
+				 "internal-domain corp.example\n"
+				 "bad-host redir.badcdn.test\n"
+				 "bad-host bad.test\n";
+#define OUTSIDE "198.51.100.7"
+#define RELAY "192.0.2.25"
+
+static __u16 next_port = 23000;
+
+static void in_body(struct harness *h, struct sess *s)
+{
+	h->nev = 0;
+	sess_init(s, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(s);
+	sess_send_str(s, "EHLO mail.outside.test\r\nMAIL FROM:<a@outside.test>\r\n"
+			 "RCPT TO:<b@corp.example>\r\nDATA\r\n");
+	sess_reply(s, "250 ok\r\n250 ok\r\n354 go ahead\r\n");
+	sess_send_str(s, "From: a@outside.test\r\nSubject: links\r\n\r\n");
+}
+
+static int bad_host_alerts(struct harness *h)
+{
+	int n = 0;
+
+	for (int i = 0; i < h->nev; i++)
+		n += h->ev[i].reason == SG_REASON_BAD_REDIRECT_HOST;
+	return n;
+}
+
+struct form {
+	const char *body;
+	int alerts;
+	const char *match;
+};
+
+static void test_forms(struct harness *h)
+{
+	static const struct form forms[] = {
+		{ "see https://bad.test/x now", 1, "bad.test" },
+		{ "HTTP://BAD.TEST", 1, "bad.test" },
+		{ "http://a.b.bad.test:8080/p", 1, "bad.test" },
+		{ "https://user:pw@bad.test/", 1, "bad.test" },
+		{ "https://good.test@bad.test/", 1, "bad.test" },
+		{ "https://bad.test./", 1, "bad.test" },
+		{ "https://redir.badcdn.test/r/abc", 1, "redir.badcdn.test" },
+		{ "<a href=\"https://bad.test/login\">x</a>", 1, "bad.test" },
+		{ "<a href='https://bad.test'>x</a>", 1, "bad.test" },
+		{ "<a href=https://bad.test>x</a>", 1, "bad.test" },
+		{ "(https://bad.test)", 1, "bad.test" },
+		{ "https://bad%2Etest/", 1, "bad.test" },
+		{ "https://good.test/r?url=https%3A%2F%2Fbad.test%2Fp&x=1", 1, "bad.test" },
+		{ "https://good.test/r?q=http%3a%2f%2fBAD.test", 1, "bad.test" },
+		{ "https://good.test/r?u=https://bad.test/p", 1, "bad.test" },
+		{ "https://good.test/r?url=https%3A%2F%2Fbad%2Etest", 1, "bad.test" },
+		{ "https://good.test/r?domain=bad.test", 1, "bad.test" },
+		{ "https://good.test/r?a=1&domain=bad.test&b=2", 1, "bad.test" },
+		{ "https://good.test/r?a=1&amp;u=https%3A%2F%2Fbad.test", 1, "bad.test" },
+		{ "https://bad.test@good.test/", 0, NULL },
+		{ "https://bad.test.good.test/", 0, NULL },
+		{ "https://notbad.test/", 0, NULL },
+		{ "https://good.test/bad.test", 0, NULL },
+		{ "https://good.test/#bad.test", 0, NULL },
+		{ "xhttps://bad.test/", 0, NULL },
+		{ "ftp://bad.test/", 0, NULL },
+		{ "visit bad.test today", 0, NULL },
+		{ "https://good.test/r?url=https%3A%2F%2Fgood.test%2Fbad.test", 0, NULL },
+		{ "https://good.test/r?domain=notbad.test", 0, NULL },
+		{ "https://good.test/r?q=httpbad.test", 0, NULL },
+		{ "time: 10:30, ratio 3:1", 0, NULL },
+	};
+	char name[300], msg[1024];
+	struct sess s;
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		in_body(h, &s);
+		snprintf(msg, sizeof(msg), "%s\r\n.\r\n", forms[i].body);
+		sess_send_str(&s, msg);
+		snprintf(name, sizeof(name), "link [%s]: %d alert(s)", forms[i].body, forms[i].alerts);
+		if (!CHECK_EQ_INT(bad_host_alerts(h), forms[i].alerts, name) || !forms[i].alerts)
+			continue;
+		CHECK(h->ev[0].where == SG_WHERE_BODY && !strcmp(h->ev[0].match, forms[i].match) &&
+		      h->ev[0].value_len > 8 && !strncasecmp(h->ev[0].value, "http", 4),
+		      "... where body, the policy entry, the link as value");
+	}
+}
+
+static void test_many_links(struct harness *h)
+{
+	char body[8192] = "";
+	struct sess s;
+	struct sg_stats a, b;
+
+	for (int i = 0; i < 50; i++) {
+		char l[160];
+
+		snprintf(l, sizeof(l), "<a href=\"https://www%d.good.test/p?utm_source=x&id=%d\">"
+			 "link %d</a>\r\n", i, i, i);
+		strcat(body, l);
+	}
+	in_body(h, &s);
+	h_stats(h, &a);
+	sess_send_str(&s, body);
+	sess_send_str(&s, "and https://redir.badcdn.test/go\r\n.\r\n");
+	h_stats(h, &b);
+	CHECK_EQ_INT(bad_host_alerts(h), 1, "fifty good links and one bad: one alert");
+	CHECK_EQ_INT(b.urls - a.urls, 51, "fifty-one links seen");
+}
+
+/* a link cut into two segments at every offset */
+static void test_every_split(struct harness *h)
+{
+	const char *m = "go to <a href=\"https://good.test/r?url=https%3A%2F%2Fredir.badcdn.test"
+			"%2Fx\">here</a> or https://user@bad.test:443/p\r\n.\r\n";
+	size_t len = strlen(m);
+	int bad = 0;
+	struct sess s;
+
+	for (size_t cut = 1; cut < len; cut++) {
+		in_body(h, &s);
+		sess_send(&s, m, cut);
+		sess_send(&s, m + cut, len - cut);
+		if (bad_host_alerts(h) != 2) {
+			printf("# cut at %zu: %d alerts\n", cut, bad_host_alerts(h));
+			bad++;
+		}
+	}
+	CHECK_EQ_INT(bad, 0, "two bad links cut at every offset: two alerts each time");
+}
+
+static void test_headers_not_body(struct harness *h)
+{
+	struct sess s;
+
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(&s);
+	sess_send_str(&s, "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@corp.example>\r\nDATA\r\n");
+	sess_send_str(&s, "List-Unsubscribe: <https://bad.test/u>\r\n\r\nhello\r\n.\r\n"
+			  "MAIL FROM:<a@outside.test>\r\n");
+	CHECK_EQ_INT(bad_host_alerts(h), 0, "a link in a header is not a body link");
+}
+
+int main(void)
+{
+	struct harness h;
+
+	if (geteuid() != 0) {
+		SKIP("link tests", "need root (CAP_BPF) to load the programs");
+		return check_done();
+	}
+	if (!CHECK_EQ_INT(h_open(&h, config_text), 0, "programs load and the policy applies"))
+		return check_done();
+	test_forms(&h);
+	test_many_links(&h);
+	test_every_split(&h);
+	test_headers_not_body(&h);
+	h_close(&h);
+	return check_done();
+}
