@@ -35,6 +35,27 @@ hdr_case 42201 1 'From: "Chief Exec" <ceo@corp.example>'
 hdr_case 42202 1 'From: =?utf-8?q?Chief_Exec?= <payroll@hr.corp.example>'
 hdr_case 42203 0 'From: "ceo@corp.example" <x@example.net>'
 hdr_case 42204 0 'From: Partner Relay <relay@corp.example>' "$LAB_PARTNER_NS"
+# links in bodies sent by swaks through the real Postfix: delivered (alert
+# mode), and a bad_redirect_host alert exactly for the bad ones
+link_case() {
+	local port=$1 want=$2 body=$3 before got
+	before=$(lab_mail_count)
+	lab_send "$LAB_OUT_NS" --from a@example.net --to bob@corp.example --local-port "$port" \
+		--header 'Content-Type: text/html' --body "$body" >/dev/null 2>&1
+	lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1 &&
+		echo "PASS: lab-forms: link body from port $port: delivered" ||
+		echo "FAIL: lab-forms: link body from port $port: not delivered"
+	lab_sg events >"$LAB_DIR/link.$port.jsonl"
+	cat "$LAB_DIR/link.$port.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+	got=$(grep -c "\"src_port\":$port,.*bad_redirect_host" "$LAB_DIR/link.$port.jsonl")
+	[ "$got" = "$want" ] && echo "PASS: lab-forms: links [$body]: $want bad_redirect_host alert(s)" ||
+		echo "FAIL: lab-forms: links [$body]: $got alerts, expected $want"
+}
+lab_sg policy add bad-host redir.badcdn.test >/dev/null
+link_case 42401 1 '<a href="https://good.test/r?url=https%3A%2F%2Fredir.badcdn.test%2Fx">pay</a>'
+link_case 42402 1 'see http://user@redir.badcdn.test:8080/login and https://fine.test/'
+link_case 42403 0 '<a href="https://redir.badcdn.test.good.test/">x</a> https://notredir.badcdn.test/'
+
 # CHUNKING: the From: header cut between two BDAT chunks
 before=$(lab_mail_count)
 code=$(lab_nsx "$LAB_OUT_NS" timeout 30 tests/lab/smtp_forms.py bdat "$LAB_RELAY_IP4" 42300)
@@ -81,6 +102,27 @@ hdr_case 42201 1 'From: "Chief Exec" <ceo@corp.example>'
 hdr_case 42202 1 'From: =?utf-8?q?Chief_Exec?= <payroll@hr.corp.example>'
 hdr_case 42203 0 'From: "ceo@corp.example" <x@example.net>'
 hdr_case 42204 0 'From: Partner Relay <relay@corp.example>' "$LAB_PARTNER_NS"
+# links in bodies sent by swaks through the real Postfix: delivered (alert
+# mode), and a bad_redirect_host alert exactly for the bad ones
+link_case() {
+	local port=$1 want=$2 body=$3 before got
+	before=$(lab_mail_count)
+	lab_send "$LAB_OUT_NS" --from a@example.net --to bob@corp.example --local-port "$port" \
+		--header 'Content-Type: text/html' --body "$body" >/dev/null 2>&1
+	lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1 &&
+		echo "PASS: lab-forms: link body from port $port: delivered" ||
+		echo "FAIL: lab-forms: link body from port $port: not delivered"
+	lab_sg events >"$LAB_DIR/link.$port.jsonl"
+	cat "$LAB_DIR/link.$port.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+	got=$(grep -c "\"src_port\":$port,.*bad_redirect_host" "$LAB_DIR/link.$port.jsonl")
+	[ "$got" = "$want" ] && echo "PASS: lab-forms: links [$body]: $want bad_redirect_host alert(s)" ||
+		echo "FAIL: lab-forms: links [$body]: $got alerts, expected $want"
+}
+lab_sg policy add bad-host redir.badcdn.test >/dev/null
+link_case 42401 1 '<a href="https://good.test/r?url=https%3A%2F%2Fredir.badcdn.test%2Fx">pay</a>'
+link_case 42402 1 'see http://user@redir.badcdn.test:8080/login and https://fine.test/'
+link_case 42403 0 '<a href="https://redir.badcdn.test.good.test/">x</a> https://notredir.badcdn.test/'
+
 # CHUNKING: the From: header cut between two BDAT chunks
 before=$(lab_mail_count)
 code=$(lab_nsx "$LAB_OUT_NS" timeout 30 tests/lab/smtp_forms.py bdat "$LAB_RELAY_IP4" 42300)
@@ -220,6 +262,27 @@ hdr_case 42201 1 'From: "Chief Exec" <ceo@corp.example>'
 hdr_case 42202 1 'From: =?utf-8?q?Chief_Exec?= <payroll@hr.corp.example>'
 hdr_case 42203 0 'From: "ceo@corp.example" <x@example.net>'
 hdr_case 42204 0 'From: Partner Relay <relay@corp.example>' "$LAB_PARTNER_NS"
+# links in bodies sent by swaks through the real Postfix: delivered (alert
+# mode), and a bad_redirect_host alert exactly for the bad ones
+link_case() {
+	local port=$1 want=$2 body=$3 before got
+	before=$(lab_mail_count)
+	lab_send "$LAB_OUT_NS" --from a@example.net --to bob@corp.example --local-port "$port" \
+		--header 'Content-Type: text/html' --body "$body" >/dev/null 2>&1
+	lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1 &&
+		echo "PASS: lab-forms: link body from port $port: delivered" ||
+		echo "FAIL: lab-forms: link body from port $port: not delivered"
+	lab_sg events >"$LAB_DIR/link.$port.jsonl"
+	cat "$LAB_DIR/link.$port.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+	got=$(grep -c "\"src_port\":$port,.*bad_redirect_host" "$LAB_DIR/link.$port.jsonl")
+	[ "$got" = "$want" ] && echo "PASS: lab-forms: links [$body]: $want bad_redirect_host alert(s)" ||
+		echo "FAIL: lab-forms: links [$body]: $got alerts, expected $want"
+}
+lab_sg policy add bad-host redir.badcdn.test >/dev/null
+link_case 42401 1 '<a href="https://good.test/r?url=https%3A%2F%2Fredir.badcdn.test%2Fx">pay</a>'
+link_case 42402 1 'see http://user@redir.badcdn.test:8080/login and https://fine.test/'
+link_case 42403 0 '<a href="https://redir.badcdn.test.good.test/">x</a> https://notredir.badcdn.test/'
+
 # CHUNKING: the From: header cut between two BDAT chunks
 before=$(lab_mail_count)
 code=$(lab_nsx "$LAB_OUT_NS" timeout 30 tests/lab/smtp_forms.py bdat "$LAB_RELAY_IP4" 42300)
