@@ -87,7 +87,7 @@ static inline __u64 sg_suffix_step(__u64 suffix, __u64 label_hash)
  * policy" for the price of an array load, so the HASH lookups of a name's
  * 2-8 suffixes happen only for suffixes that may be there. Userspace sets a
  * bit before it inserts the entry, and rebuilds the words on `policy apply`. */
-#define SG_FILTER_BITS   20
+#define SG_FILTER_BITS   24 /* 2 MiB a map: at 1,000,000 names 6 % of bits are set */
 #define SG_FILTER_WORDS  (1U << (SG_FILTER_BITS - 6))  /* per name map */
 enum sg_filter_kind { SG_FILTER_OWN_DOMAINS = 0, SG_FILTER_BAD_HOSTS = 1, SG_FILTER_KINDS };
 
