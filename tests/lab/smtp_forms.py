@@ -14,60 +14,77 @@ took an internal domain (corp.example or a subdomain) as the sender's domain.
 """
 import email, json, os, socket, sys
 
-def session(relay, n, line):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", 42000 + n))
-    s.settimeout(10)
-    s.connect((relay, 25))
-    f = s.makefile("rb")
+class Client:
+    """One SMTP connection from a fixed client port; reply() returns the
+    code of the next (possibly multi-line) reply."""
+    def __init__(self, relay, port):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.s.bind(("0.0.0.0", port))
+        self.s.settimeout(10)
+        self.s.connect((relay, 25))
+        self.f = self.s.makefile("rb")
 
-    def reply():
-        code = None
+    def reply(self):
         while True:
-            l = f.readline()
+            l = self.f.readline()
             if not l:
                 return "000"
-            code = l[:3].decode()
             if l[3:4] != b"-":
-                return code
+                return l[:3].decode()
 
-    def cmd(text):
-        s.sendall(text + b"\r\n")
-        return reply()
+    def send(self, data):
+        self.s.sendall(data)
 
-    reply()
-    cmd(b"EHLO client.example.net")
-    mail = cmd(line)
+    def cmd(self, line):
+        self.send(line + b"\r\n")
+        return self.reply()
+
+    def close(self):
+        self.cmd(b"QUIT")
+        self.s.close()
+
+def session(relay, n, line):
+    c = Client(relay, 42000 + n)
+    c.reply()
+    c.cmd(b"EHLO client.example.net")
+    mail = c.cmd(line)
     queued = 0
-    if mail.startswith("2") and cmd(b"RCPT TO:<bob@corp.example>").startswith("2"):
-        if cmd(b"DATA").startswith("3"):
+    if mail.startswith("2") and c.cmd(b"RCPT TO:<bob@corp.example>").startswith("2"):
+        if c.cmd(b"DATA").startswith("3"):
             body = b"X-Form: %d\r\nFrom: <lab@example.net>\r\nSubject: form %d\r\n\r\nbody\r\n." % (n, n)
-            queued = int(cmd(body).startswith("2"))
-    cmd(b"QUIT")
-    s.close()
+            queued = int(c.cmd(body).startswith("2"))
+    c.close()
     return mail, queued
+
+def envelope(c):
+    c.reply()
+    for line in (b"EHLO client.example.net", b"MAIL FROM:<a@example.net>", b"RCPT TO:<bob@corp.example>"):
+        c.cmd(line)
 
 def smuggle(relay, port):
     """One message whose body holds LF.LF and then a forged transaction:
     Postfix with the smuggling fix keeps it all in one message."""
-    s = socket.create_connection((relay, 25), timeout=10, source_address=("0.0.0.0", port))
-    f = s.makefile("rb")
-    def reply():
-        while True:
-            l = f.readline()
-            if not l or l[3:4] != b"-":
-                return l[:3].decode()
-    reply()
-    for c in (b"EHLO client.example.net", b"MAIL FROM:<a@example.net>", b"RCPT TO:<bob@corp.example>",
-              b"DATA"):
-        s.sendall(c + b"\r\n")
-        reply()
-    s.sendall(b"X-Form: 100\r\n\r\nline\n.\nMAIL FROM:<ceo@corp.example>\r\n"
-              b"RCPT TO:<bob@corp.example>\r\nDATA\r\nX-Form: 101\r\n\r\nsmuggled\r\n.\r\n")
-    code = reply()
-    s.sendall(b"QUIT\r\n")
-    s.close()
+    c = Client(relay, port)
+    envelope(c)
+    c.cmd(b"DATA")
+    c.send(b"X-Form: 100\r\n\r\nline\n.\nMAIL FROM:<ceo@corp.example>\r\n"
+           b"RCPT TO:<bob@corp.example>\r\nDATA\r\nX-Form: 101\r\n\r\nsmuggled\r\n.\r\n")
+    code = c.reply()
+    c.close()
+    print(code)
+
+def bdat(relay, port):
+    """A message in two BDAT chunks, its From: header cut between them."""
+    c = Client(relay, port)
+    envelope(c)
+    one = b"X-Form: 200\r\nFrom: \"Chief\" <ceo@co"
+    two = b"rp.example>\r\nSubject: chunked\r\n\r\nhello\r\n"
+    c.send(b"BDAT %d\r\n" % len(one) + one)
+    c.reply()
+    c.send(b"BDAT %d LAST\r\n" % len(two) + two)
+    code = c.reply()
+    c.close()
     print(code)
 
 def unmark(line):
