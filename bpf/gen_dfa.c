@@ -587,6 +587,11 @@ static void build_urls(int text, int cr, int blf)
 			set(rest[r], url_end_cls[i], text, 0, 0);
 		line_ends(rest[r], text, cr, blf, 0);
 	}
+	for (int r = 0; r < N_OF(rest); r++) {
+		/* skip words of plain path and query bytes (scan.h, skip 3) */
+		skipb[rest[r]] = '\r';
+		skipb2[rest[r]] = '?';
+	}
 	set(U_PATH, MC_QMARK, U_QUERY, CAP, 0);
 	set(U_PATH, MC_HASH, U_FRAG, CAP, 0);
 	set(U_QUERY, MC_EQ, U_PVAL, CAP, A_VSTART);
@@ -858,12 +863,14 @@ static void build_msg(void)
 }
 
 /* scan.h skips words without a byte below 0x0e: states may wait for CR and
- * LF (skip 1), or for those and ':' (skip 2, the idle URL scanner) */
+ * LF (skip 1), or for those and ':' (skip 2, the idle URL scanner), or in a
+ * link's path and query for anything below 0x28 and < = > ? (skip 3) */
 static void check_skips(void)
 {
 	for (int s = 0; s < nstates; s++) {
 		if ((skipb[s] && skipb[s] != '\r' && skipb[s] != '\n') ||
-		    (skipb2[s] && skipb2[s] != '\r' && skipb2[s] != '\n' && skipb2[s] != ':')) {
+		    (skipb2[s] && skipb2[s] != '\r' && skipb2[s] != '\n' && skipb2[s] != ':' &&
+		     skipb2[s] != '?')) {
 			fprintf(stderr, "gen_dfa: state %s skips to a byte scan.h cannot\n", names[s]);
 			exit(1);
 		}
@@ -902,7 +909,7 @@ static void emit(const char *prefix, const char *macro, int fill)
 	}
 	printf("}\n\n#define %s_SKIP_INIT { \\\n", macro);
 	for (s = 0; s < SG_DFA_MAX_STATES; s++)
-		printf("%d,%s", skipb2[s] == ':' ? 2 : skipb[s] ? 1 : 0,
+		printf("%d,%s", skipb2[s] == ':' ? 2 : skipb2[s] == '?' ? 3 : skipb[s] ? 1 : 0,
 		       (s % 16 == 15) ? " \\\n" : " ");
 	printf("}\n\n#define %s_RET_INIT { \\\n", macro);
 	for (s = 0; s < SG_DFA_MAX_STATES; s++)

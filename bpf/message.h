@@ -229,7 +229,7 @@ static long sg_msg_cb(__u32 index, void *vctx)
 		/* the message ended: what follows is for the command program */
 		if (f->phase != SG_PHASE_DATA && f->phase != SG_PHASE_BDAT)
 			return 1;
-		act = sg_scan_chunk(sc, &sg_msg_machine, &f->mstate, &act_c);
+		act = sg_scan_chunk(sc, &sg_msg_machine, &f->mstate, &act_c, 1);
 		if (!act)
 			break;
 		sg_msg_action(sc, act, act_c);

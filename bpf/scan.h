@@ -50,11 +50,24 @@ struct sg_scan {
 	struct sg_pkt *pk;
 };
 
+static __always_inline void sg_capture_word(struct sg_flow *f, __u64 w, __u64 n)
+{
+	__u32 t = f->tok_len;
+
+	if (t > SG_TOKEN_MAX - 8) {
+		f->flags |= SG_FLOW_TOKEN_TRUNC;
+		return;
+	}
+	*(__u64 *)(f->token + (t & (SG_TOKEN_MAX - 1))) = w;
+	f->tok_len = t + n;
+}
+
 /* Steps machine m over at most SG_CHUNK bytes from f->pos, its state in
  * *statep (a field of the flow); returns the action that stopped it (0:
- * none) and the byte that carried it in *act_c. */
+ * none) and the byte that carried it in *act_c. links: the machine has the
+ * link scanner's skip modes (2 and 3). */
 static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine *m, __u8 *statep,
-					   __u8 *act_c)
+					   __u8 *act_c, const int links)
 {
 	struct sg_flow *f = sc->f;
 	void *data = (void *)(long)sc->xdp->data;
@@ -66,6 +79,7 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 
 	for (int k = 0; k < SG_CHUNK; k++) {
 		__u16 sk;
+		__u64 n;
 		__u8 *p;
 
 		if (pos >= end)
@@ -82,19 +96,34 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 				 * idle link scanner also waits for ':' (skip 2) */
 				__u64 m = (w - 0x0e0e0e0e0e0e0e0eULL) & ~w;
 
-				if (sk == 2) {
+				/* links: a constant, so the command program is
+				 * compiled (and verified) without these modes */
+				if (links && sk == 2) {
 					__u64 y = w ^ 0x3a3a3a3a3a3a3a3aULL;
 
 					m |= (y - 0x0101010101010101ULL) & ~y;
+				} else if (links && sk == 3) {
+					/* a link's path or query: also stop below 0x28
+					 * (space " # & ') and at < = > ? (0x3c-0x3f);
+					 * "hasbetween" has no borrows between bytes */
+					__u64 lo = w & 0x7f7f7f7f7f7f7f7fULL;
+
+					m |= (w - 0x2828282828282828ULL) & ~w;
+					m |= (0xbfbfbfbfbfbfbfbfULL - lo) & ~w &
+					     (lo + 0x4444444444444444ULL);
 				}
 				m &= 0x8080808080808080ULL;
-				if (!m) {
-					pos = (pos + 8) & SG_POS_MASK;
+				/* bytes skipped: 8, or up to the first one waited for
+				 * (its index from the lowest flag, without ctz) */
+				n = m ? (((m & -m) >> 7) * 0x0001020304050607ULL) >> 56 : 8;
+				/* a link's path and query are part of its value: the
+				 * skipped bytes go into the token copy, a word at once
+				 * (what lies past n is overwritten by what follows) */
+				if (links && sk == 3)
+					sg_capture_word(f, w, n);
+				pos = (pos + n) & SG_POS_MASK;
+				if (!m)
 					continue;
-				}
-				/* index of the lowest zero byte, without ctz */
-				pos = (pos + ((((m & -m) >> 7) * 0x0001020304050607ULL) >> 56)) &
-				      SG_POS_MASK;
 			}
 		}
 		p = data + pos;
