@@ -47,6 +47,7 @@ enum {
 	MC_EQ,
 	MC_PCT,
 	MC_APOS,
+	MC_BIN,    /* control bytes and bytes >= 0x7f */
 };
 
 /* actions: the byte loop stops for these and the callback handles them */
@@ -79,6 +80,7 @@ enum {
 	A_VSTART,       /* body: a query parameter's value starts (a bare host?) */
 	A_NSTART,       /* body: a URL inside a parameter: its host starts */
 	A_PCTDEC,       /* body: %XX in a host: decode it into the host */
+	A_LDOT,         /* a line starts with '.': dot-stuffing in DATA, content in BDAT */
 	A_COUNT,        /* at most 256: the entry's top bits */
 };
 

@@ -37,6 +37,10 @@ static int cls_of(int c)
 {
 	const char *p;
 
+	/* in a message header, Postfix allows SP and TAB only; VT and FF are
+	 * not printable, so a name holding them is no header name */
+	if (msg_classes && (c == '\v' || c == '\f'))
+		return MC_BIN;
 	if (c == ' ' || c == '\t' || c == '\v' || c == '\f')
 		return C_SP; /* Postfix's white space */
 	if (c == 0)
@@ -60,6 +64,8 @@ static int cls_of(int c)
 	case ',': return C_SEP;
 	case ';': return C_SEP;
 	}
+	if (msg_classes && (c < 0x20 || c >= 0x7f))
+		return MC_BIN; /* Postfix's header names are printable ASCII */
 	if (msg_classes) {
 		switch (c) {
 		case '/': return MC_SLASH;
@@ -526,24 +532,34 @@ static void build_urls(int text, int cr, int blf)
 	int N_H = new_state("N_H"), N_HT = new_state("N_HT"), N_HTT = new_state("N_HTT");
 	int N_HTTP = new_state("N_HTTP"), N_HTTPS = new_state("N_HTTPS");
 	int N_C = new_state("N_C"), N_CS = new_state("N_CS");
-	int N_P = new_state("N_P"), N_P3 = new_state("N_P3"), N_P3A = new_state("N_P3A");
-	int N_Q = new_state("N_Q"), N_Q2 = new_state("N_Q2"), N_Q2F = new_state("N_Q2F");
-	int N_R = new_state("N_R"), N_R2 = new_state("N_R2");
+	int N_P = new_state("N_P"), N_P3 = new_state("N_P3");
+	int N_Q = new_state("N_Q"), N_Q2 = new_state("N_Q2");
 	int V_HOST = new_state("V_HOST"), V_HPCT1 = new_state("V_HPCT1"), V_HPCT2 = new_state("V_HPCT2");
+	int V_PORT = new_state("V_PORT"), N_SQ = new_state("N_SQ"), N_SQ2 = new_state("N_SQ2");
+	int V_PPCT1 = new_state("V_PPCT1"), V_PPCT2 = new_state("V_PPCT2");
 	int i;
 
-	set(U_SL1, MC_SLASH, U_SL2, CAP, 0);
-	set(U_SL2, MC_SLASH, U_HOST, CAP, A_HSTART);
-	for (i = 0; i < SG_DFA_NCLS; i++) {
-		if (!T[U_SL1][i])
-			T[U_SL1][i] = ent(text, 0, 0);
-		if (!T[U_SL2][i])
-			T[U_SL2][i] = ent(text, 0, 0);
+	/* after "http(s):" browsers take any run of '/' and '\\', or none, before
+	 * the host (sg_link_colon has started the host's labels already) */
+	for (int k = 0; k < 2; k++) {
+		int S = k ? U_SL2 : U_SL1;
+
+		set_all(S, U_HOST, HC, 0);
+		set(S, C_DOT, U_HOST, DC, 0);
+		for (i = 0; i < N_OF(url_end_cls); i++)
+			set(S, url_end_cls[i], text, 0, 0);
+		for (i = 0; i < N_OF(host_end_cls); i++)
+			set(S, host_end_cls[i], text, 0, 0);
+		set(S, MC_SLASH, U_SL2, CAP, 0);
+		set(S, C_BSLASH, U_SL2, CAP, 0);
+		set(S, MC_QMARK, text, 0, 0);
+		set(S, MC_HASH, text, 0, 0);
+		set(S, MC_AMP, text, 0, 0);
+		set(S, C_COLON, text, 0, 0);
+		set(S, C_AT, text, 0, 0);
+		set(S, MC_PCT, text, 0, 0);
+		line_ends(S, text, cr, blf, 0);
 	}
-	set(U_SL1, MC_SLASH, U_SL2, CAP, 0);
-	set(U_SL2, MC_SLASH, U_HOST, CAP, A_HSTART);
-	line_ends(U_SL1, text, cr, blf, 0);
-	line_ends(U_SL2, text, cr, blf, 0);
 
 	/* a host: the outer one (U_HOST) or one inside a parameter (V_HOST,
 	 * which also ends at '&'); each with its %XX decoding */
@@ -558,7 +574,7 @@ static void build_urls(int text, int cr, int blf)
 		set(H, MC_SLASH, after, CAP, A_HEND);
 		set(H, MC_QMARK, h ? U_VREST : U_QUERY, CAP, A_HEND);
 		set(H, MC_HASH, h ? U_VREST : U_FRAG, CAP, A_HEND);
-		set(H, C_COLON, h ? U_VREST : U_PORT, CAP, h ? A_HEND : 0);
+		set(H, C_COLON, h ? V_PORT : U_PORT, CAP, 0);
 		set(H, MC_AMP, h ? U_QUERY : text, CAP, A_HEND);
 		for (i = 0; i < N_OF(host_end_cls); i++)
 			set(H, host_end_cls[i], text, 0, A_HEND);
@@ -578,6 +594,23 @@ static void build_urls(int text, int cr, int blf)
 	for (i = 0; i < N_OF(url_end_cls); i++)
 		set(U_PORT, url_end_cls[i], text, 0, A_HEND);
 	line_ends(U_PORT, text, cr, blf, A_HEND);
+
+	/* the same for a host inside a parameter, which '&' also ends */
+	set_all(V_PORT, V_PORT, CAP, 0);
+	for (i = 0; i < N_OF(url_end_cls); i++)
+		set(V_PORT, url_end_cls[i], text, 0, A_HEND);
+	line_ends(V_PORT, text, cr, blf, A_HEND);
+	set(V_PORT, C_AT, V_HOST, CAP, A_AT);
+	set(V_PORT, MC_SLASH, U_VREST, CAP, A_HEND);
+	set(V_PORT, MC_QMARK, U_VREST, CAP, A_HEND);
+	set(V_PORT, MC_HASH, U_VREST, CAP, A_HEND);
+	set(V_PORT, MC_AMP, U_QUERY, CAP, A_HEND);
+	/* a redirector decodes its parameter: %40 in "x%3Ay%40bad.test" is '@' */
+	set(V_PORT, MC_PCT, V_PPCT1, CAP, 0);
+	set_all(V_PPCT1, V_PPCT2, CAP, 0);
+	line_ends(V_PPCT1, text, cr, blf, A_HEND);
+	set_all(V_PPCT2, V_PORT, CAP, A_PCTDEC);
+	line_ends(V_PPCT2, text, cr, blf, A_HEND);
 
 	/* path, query and fragment: the link goes on to a space, a quote or '<' */
 	const int rest[] = { U_PATH, U_QUERY, U_FRAG, U_VREST };
@@ -640,7 +673,7 @@ static void build_urls(int text, int cr, int blf)
 		set(sch[k], MC_PCT, N_P, CAP, 0);
 	}
 	/* "://" raw, or "%3A%2F%2F" in either case: the nested host follows */
-	const int nest[] = { N_C, N_CS, N_P, N_P3, N_P3A, N_Q, N_Q2, N_Q2F, N_R, N_R2 };
+	const int nest[] = { N_C, N_CS, N_P, N_P3 };
 	for (int k = 0; k < N_OF(nest); k++) {
 		set_all(nest[k], U_VREST, CAP, 0);
 		set(nest[k], MC_AMP, U_QUERY, CAP, 0);
@@ -648,26 +681,47 @@ static void build_urls(int text, int cr, int blf)
 			set(nest[k], url_end_cls[i], text, 0, 0);
 		line_ends(nest[k], text, cr, blf, 0);
 	}
-	set(N_C, MC_SLASH, N_CS, CAP, 0);
-	set(N_CS, MC_SLASH, V_HOST, CAP, A_NSTART);
+	/* after the nested scheme: ':' raw or %3A, then any run of '/' or '\\'
+	 * raw or %2F / %5C, then the host (A_NSTART at the first slash) */
 	set(N_P, C_DIGIT, N_P3, CAP, 0);
-	set(N_P3, C_ALPHA, N_P3A, CAP, 0);
-	set(N_P3A, MC_PCT, N_Q, CAP, 0);
-	set(N_Q, C_DIGIT, N_Q2, CAP, 0);
-	set(N_Q2, letter_cls('F'), N_Q2F, CAP, 0);
-	set(N_Q2F, MC_PCT, N_R, CAP, 0);
-	set(N_R, C_DIGIT, N_R2, CAP, 0);
-	set(N_R2, letter_cls('F'), V_HOST, CAP, A_NSTART);
+	set(N_P3, C_ALPHA, N_C, CAP, 0);
+	set(N_P3, C_DIGIT, N_C, CAP, 0);
+	const int slash_from[2] = { N_C, N_CS };
+	const int pct[2][2] = { { N_Q, N_Q2 }, { N_SQ, N_SQ2 } };
+	for (int k = 0; k < 2; k++) {
+		int S = slash_from[k];
+
+		set(S, MC_SLASH, N_CS, CAP, k ? 0 : A_NSTART);
+		set(S, C_BSLASH, N_CS, CAP, k ? 0 : A_NSTART);
+		set(S, MC_PCT, pct[k][0], CAP, 0);
+		set_all(pct[k][0], U_VREST, CAP, 0);
+		set(pct[k][0], C_DIGIT, pct[k][1], CAP, 0);
+		for (i = 0; i < N_OF(url_end_cls); i++)
+			set(pct[k][0], url_end_cls[i], text, 0, 0);
+		line_ends(pct[k][0], text, cr, blf, 0);
+		set_all(pct[k][1], N_CS, CAP, k ? 0 : A_NSTART); /* %2F, %5C */
+		for (i = 0; i < N_OF(url_end_cls); i++)
+			set(pct[k][1], url_end_cls[i], text, 0, 0);
+		line_ends(pct[k][1], text, cr, blf, 0);
+	}
+	/* after the slashes, the first host byte */
+	for (i = 0; i < SG_DFA_NCLS; i++)
+		if (i != MC_SLASH && i != C_BSLASH && i != MC_PCT && i != MC_AMP &&
+		    i != C_CR && i != C_LF)
+			T[N_CS][i] = T[V_HOST][i];
+	set(N_CS, MC_PCT, N_SQ, CAP, 0);
+	/* "?url=//bad.test": a value that starts with slashes is a URL too */
+	set(U_PVAL, MC_SLASH, N_C, CAP, 0);
 }
 
 static void build_msg(void)
 {
 	const int C_COMMA = C_SEP, CAP = SG_DFA_CAP, HC = SG_DFA_HASH | SG_DFA_CAP;
-	int H_LS, H_BLS, H_DOT, H_DOTCR, H_BDOT, H_BDOTCR, H_ECR, H_LINE, H_CR;
+	int H_LS, H_BLS, H_DOT, H_DOTCR, H_BDOT, H_BDOTCR, H_ECR, H_LINE, H_CR, H_NAME, H_NAMESP;
 	int HF, HFR, HFRO, HFROM, HFROM_SP;
 	int FV_PRE, FV_WORD, FV_QUOTE, FV_QPAIR, FV_CMT, FV_CMTESC, FV_DOM, FV_DCMT, FV_DCMTESC;
 	int FV_ANGLE, FV_AQUOTE, FV_AQPAIR, FV_ACMT, FV_ACMTESC, FV_ADOM, FV_ADCMT, FV_ADCMTESC;
-	int FV_LIT, FV_REST;
+	int FV_LIT, FV_REST, FV_DOM0, FV_DOMSP;
 	int B_TEXT, B_CR, B_LS, B_DOT, B_DOTCR, B_BLS, B_BDOT;
 
 	/* state 0: a message starts in its header block, at a line start */
@@ -693,28 +747,53 @@ static void build_msg(void)
 	B_BLS = new_state("B_BLS");
 	B_BDOT = new_state("B_BDOT");
 
-	/* header lines; an empty line ends the block */
-	set_all(H_LS, H_LINE, 0, 0);
+	/* header lines. As Postfix reads them (is_header): a name of printable
+	 * ASCII, optional white space, ':'. An empty line ends the block, and so
+	 * does the first line that is not a header: Postfix delivers it as the
+	 * first body line (a blank line goes in before it). */
+	H_NAME = new_state("H_NAME");
+	H_NAMESP = new_state("H_NAMESP");
+	set_all(H_LS, H_NAME, 0, 0);
+	set(H_LS, C_SP, H_LINE, 0, 0); /* a continuation line */
 	set(H_LS, letter_cls('F'), HF, 0, 0);
-	set(H_LS, C_DOT, H_DOT, 0, 0);
+	set(H_LS, C_DOT, H_DOT, 0, A_LDOT);
 	set(H_LS, C_CR, H_ECR, 0, 0);
 	set(H_LS, C_LF, B_BLS, 0, A_BODY);
-	copy_row_with(H_BLS, H_LS, 0);
-	set(H_BLS, C_DOT, H_BDOT, 0, 0);
+	set(H_LS, C_COLON, B_TEXT, 0, A_BODY);
+	set(H_LS, MC_BIN, B_TEXT, 0, A_BODY);
+	set(H_LS, C_NUL, B_TEXT, 0, A_BODY);
+	set_all(H_NAME, H_NAME, 0, 0);
+	set(H_NAME, C_COLON, H_LINE, 0, 0);
+	set(H_NAME, C_SP, H_NAMESP, 0, 0);
+	set(H_NAME, C_CR, B_CR, 0, A_BODY);
+	set(H_NAME, C_LF, B_BLS, 0, A_BODY);
+	set(H_NAME, MC_BIN, B_TEXT, 0, A_BODY);
+	set(H_NAME, C_NUL, B_TEXT, 0, A_BODY);
+	set_all(H_NAMESP, B_TEXT, 0, A_BODY);
+	set(H_NAMESP, C_SP, H_NAMESP, 0, 0);
+	set(H_NAMESP, C_COLON, H_LINE, 0, 0);
+	set(H_NAMESP, C_CR, B_CR, 0, A_BODY);
+	set(H_NAMESP, C_LF, B_BLS, 0, A_BODY);
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[H_BLS][k] = T[H_LS][k];
+	set(H_BLS, C_DOT, H_BDOT, 0, A_LDOT);
 	/* a line that starts with a dot is dot-stuffed: the dot is not content
 	 * (".From:" is a From: header); CRLF.CRLF ends the message */
-	copy_row_with(H_DOT, H_LS, 0);
-	set(H_DOT, C_DOT, H_LINE, 0, 0);
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[H_DOT][k] = T[H_LS][k];
+	set(H_DOT, C_DOT, H_NAME, 0, 0);
 	set(H_DOT, C_CR, H_DOTCR, 0, 0);
 	set(H_DOT, C_LF, H_BLS, 0, A_BARE_DOT);
 	set_all(H_DOTCR, H_LINE, 0, 0);
 	set(H_DOTCR, C_CR, H_CR, 0, 0);
 	set(H_DOTCR, C_LF, H_LS, 0, A_EOD);
-	copy_row_with(H_BDOT, H_LS, 0);
-	set(H_BDOT, C_DOT, H_LINE, 0, 0);
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[H_BDOT][k] = T[H_LS][k];
+	set(H_BDOT, C_DOT, H_NAME, 0, 0);
 	set(H_BDOT, C_CR, H_BDOTCR, 0, 0);
 	set(H_BDOT, C_LF, H_BLS, 0, A_BARE_DOT);
 	set_all(H_BDOTCR, H_LINE, 0, 0);
+	set(H_BDOTCR, C_CR, H_CR, 0, 0); /* "\n.\r\r\n": the CRLF is a line end */
 	set(H_BDOTCR, C_LF, H_LS, 0, A_BARE_DOT);
 	set_all(H_ECR, H_LINE, 0, 0);
 	set(H_ECR, C_CR, H_CR, 0, 0);
@@ -731,14 +810,13 @@ static void build_msg(void)
 	/* From: (any case; obsolete syntax allows space before the colon) */
 	int chain[] = { HF, HFR, HFRO, HFROM };
 	for (int i = 0; i < 4; i++) {
-		set_all(chain[i], H_LINE, 0, 0);
-		set(chain[i], C_CR, H_CR, 0, 0);
-		set(chain[i], C_LF, H_BLS, 0, 0);
+		for (int k = 0; k < SG_DFA_NCLS; k++)
+			T[chain[i]][k] = T[H_NAME][k]; /* "Fromage:" is a header too */
 		if (i)
 			set(chain[i - 1], letter_cls("FROM"[i]), chain[i], 0, 0);
 	}
-	set_all(HFROM_SP, H_LINE, 0, 0);
-	set(HFROM_SP, C_SP, HFROM_SP, 0, 0);
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[HFROM_SP][k] = T[H_NAMESP][k];
 	set(HFROM, C_SP, HFROM_SP, 0, 0);
 
 	FV_PRE = new_state("FV_PRE");
@@ -759,6 +837,8 @@ static void build_msg(void)
 	FV_ADCMT = new_state("FV_ADCMT");
 	FV_ADCMTESC = new_state("FV_ADCMTESC");
 	FV_LIT = new_state("FV_LIT");
+	FV_DOM0 = new_state("FV_DOM0");
+	FV_DOMSP = new_state("FV_DOMSP");
 	FV_REST = new_state("FV_REST");
 	set(HFROM, C_COLON, FV_PRE, 0, A_FROM_START);
 	set(HFROM_SP, C_COLON, FV_PRE, 0, A_FROM_START);
@@ -772,10 +852,10 @@ static void build_msg(void)
 	set(FV_PRE, C_LPAREN, FV_CMT, CAP, A_CMT_OPEN);
 	set(FV_PRE, C_LT, FV_ANGLE, CAP, 0);
 	set(FV_PRE, C_COMMA, FV_PRE, CAP, 0);
-	set(FV_PRE, C_AT, FV_DOM, CAP, A_AT);
+	set(FV_PRE, C_AT, FV_DOM0, CAP, A_AT);
 
 	set_all(FV_WORD, FV_WORD, CAP, 0);
-	set(FV_WORD, C_AT, FV_DOM, CAP, A_AT);
+	set(FV_WORD, C_AT, FV_DOM0, CAP, A_AT);
 	set(FV_WORD, C_LT, FV_ANGLE, CAP, 0);
 	set(FV_WORD, C_QUOTE, FV_QUOTE, CAP, 0);
 	set(FV_WORD, C_LPAREN, FV_CMT, CAP, A_CMT_OPEN);
@@ -789,8 +869,8 @@ static void build_msg(void)
 
 	set_all(FV_DOM, FV_DOM, HC, 0);
 	set(FV_DOM, C_DOT, FV_DOM, SG_DFA_DOT | CAP, 0);
-	set(FV_DOM, C_AT, FV_DOM, CAP, A_AT);
-	set(FV_DOM, C_SP, FV_WORD, CAP, A_DEND);
+	set(FV_DOM, C_AT, FV_DOM0, CAP, A_AT);
+	set(FV_DOM, C_SP, FV_DOMSP, 0, 0);
 	set(FV_DOM, C_COMMA, FV_PRE, CAP, A_DEND);
 	set(FV_DOM, C_LT, FV_ANGLE, CAP, A_DEND);
 	set(FV_DOM, C_GT, FV_REST, CAP, A_DEND);
@@ -798,6 +878,18 @@ static void build_msg(void)
 	set(FV_DOM, C_LPAREN, FV_DCMT, CAP, A_CMT_OPEN);
 	set(FV_DOM, C_LBRACK, FV_LIT, CAP, 0);
 	comment_states(FV_DCMT, FV_DCMTESC, FV_DOM);
+	/* "ceo @ corp . example" is one address (RFC 5322 allows white space
+	 * around '@' and '.'): right after '@' or '.', space is skipped; after
+	 * a label, the domain goes on only with '.' or '@' */
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[FV_DOM0][k] = T[FV_DOM][k];
+	set(FV_DOM0, C_SP, FV_DOM0, 0, 0);
+	set(FV_DOM0, C_DOT, FV_DOM0, SG_DFA_DOT | CAP, 0);
+	set(FV_DOM, C_DOT, FV_DOM0, SG_DFA_DOT | CAP, 0);
+	copy_row_with(FV_DOMSP, FV_WORD, A_DEND); /* the domain ended: a word starts */
+	set(FV_DOMSP, C_SP, FV_DOMSP, 0, 0);
+	set(FV_DOMSP, C_DOT, FV_DOM0, SG_DFA_DOT | CAP, 0);
+	set(FV_DOMSP, C_AT, FV_DOM0, CAP, A_AT);
 
 	set_all(FV_ANGLE, FV_ANGLE, CAP, 0);
 	set(FV_ANGLE, C_AT, FV_ADOM, CAP, A_AT);
@@ -827,7 +919,8 @@ static void build_msg(void)
 	set(FV_REST, C_COMMA, FV_PRE, CAP, 0);
 
 	const int folding[] = { FV_PRE, FV_WORD, FV_QUOTE, FV_CMT, FV_DOM, FV_DCMT, FV_ANGLE,
-				FV_AQUOTE, FV_ACMT, FV_ADOM, FV_ADCMT, FV_LIT, FV_REST };
+				FV_AQUOTE, FV_ACMT, FV_ADOM, FV_ADCMT, FV_LIT, FV_REST,
+				FV_DOM0, FV_DOMSP };
 	for (unsigned i = 0; i < sizeof(folding) / sizeof(folding[0]); i++)
 		fold(folding[i], names[folding[i]], H_LS, H_BLS);
 
@@ -844,7 +937,7 @@ static void build_msg(void)
 	set_all(B_LS, B_TEXT, 0, 0);
 	set(B_LS, C_CR, B_CR, 0, 0);
 	set(B_LS, C_LF, B_BLS, 0, 0);
-	set(B_LS, C_DOT, B_DOT, 0, 0);
+	set(B_LS, C_DOT, B_DOT, 0, A_LDOT);
 	set_all(B_DOT, B_TEXT, 0, 0);
 	set(B_DOT, C_CR, B_DOTCR, 0, 0);
 	set(B_DOT, C_LF, B_BLS, 0, A_BARE_DOT);
@@ -854,7 +947,7 @@ static void build_msg(void)
 	set_all(B_BLS, B_TEXT, 0, 0);
 	set(B_BLS, C_CR, B_CR, 0, 0);
 	set(B_BLS, C_LF, B_BLS, 0, 0);
-	set(B_BLS, C_DOT, B_BDOT, 0, 0);
+	set(B_BLS, C_DOT, B_BDOT, 0, A_LDOT);
 	set_all(B_BDOT, B_TEXT, 0, 0);
 	set(B_BDOT, C_CR, B_CR, 0, A_BARE_DOT);
 	set(B_BDOT, C_LF, B_BLS, 0, A_BARE_DOT);

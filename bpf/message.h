@@ -21,6 +21,10 @@
 #define SG_TAIL_BUDGET 30
 enum { SG_PROGI_MSG = 0, SG_PROGI_CMD = 1, SG_PROGI__COUNT };
 
+/* A message ends (end of data, last BDAT chunk): a name or host still open
+ * is finished first - a headers-only chunk may end right after From:. */
+static __always_inline void sg_message_close(struct sg_scan *sc);
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, SG_PROGI__COUNT);
@@ -35,7 +39,7 @@ static __always_inline __u64 sg_bytes_before(struct sg_scan *sc, __u32 at, const
 {
 	void *data = (void *)(long)sc->xdp->data;
 	void *data_end = (void *)(long)sc->xdp->data_end;
-	__u32 start = sc->pk->payload_off;
+	__u32 start = sc->mstart; /* before it: commands, or a BDAT line */
 	__u64 v = 0;
 
 	for (int i = n; i >= 1; i--) {
@@ -76,6 +80,7 @@ static __always_inline void sg_link_colon(struct sg_scan *sc)
 	else
 		return;
 	sg_token_reset(f, SG_WHERE_BODY);
+	sg_domain_start(f); /* the host may follow at once (https:bad.test) */
 	/* "https:" / "http:" as one little-endian word into the aligned token */
 	*(__u64 *)f->token = len == 6 ? 0x00003a7370747468ULL : 0x0000003a70747468ULL;
 	f->tok_len = len;
@@ -138,6 +143,26 @@ static __always_inline void sg_pct_decode(struct sg_scan *sc)
 	if (hi < 0 || lo < 0)
 		return;
 	c = hi << 4 | lo;
+	/* in a link's own host a browser splits on raw delimiters only: an
+	 * encoded one is part of the name (https://good.test%2F@bad.test/ goes
+	 * to bad.test); a redirector decodes its parameter first, so there it
+	 * is a delimiter */
+	if (f->mstate == SG_M_U_HOST && c != '.') {
+		f->label_hash = sg_label_step(f->label_hash, c);
+		return;
+	}
+	/* a nested host's port or password: only an '@' matters there */
+	if (f->mstate == SG_M_V_PORT) {
+		if (c == '@') {
+			sg_domain_start(f);
+			f->mstate = SG_M_V_HOST;
+		}
+		return;
+	}
+	if (c == ':' && f->mstate == SG_M_V_HOST) {
+		f->mstate = SG_M_V_PORT; /* x:y@host, or a port */
+		return;
+	}
 	switch (c) {
 	case '.':
 		f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = f->label_hash;
@@ -154,6 +179,20 @@ static __always_inline void sg_pct_decode(struct sg_scan *sc)
 	default:
 		f->label_hash = sg_label_step(f->label_hash, c);
 	}
+}
+
+static __always_inline void sg_message_close(struct sg_scan *sc)
+{
+	struct sg_flow *f = sc->f;
+
+	if (f->dom_pending) {
+		if (f->where == SG_WHERE_HEADER_FROM)
+			sg_name_end(sc);
+		else
+			sg_host_end(sc);
+	}
+	f->flags &= ~SG_FLOW_BDAT_OPEN;
+	sg_message_end(sc);
 }
 
 static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
@@ -177,8 +216,16 @@ static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		if (f->dom_pending)
 			sg_name_end(sc);
 		f->where = SG_WHERE_NONE;
-		if (f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS)
-			f->flags |= SG_FLOW_IN_BODY; /* the empty line after From: */
+		/* the line after From: ended the block (empty, or not a header) */
+		if (f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ||
+		    f->mstate == SG_M_B_TEXT || f->mstate == SG_M_B_CR)
+			f->flags |= SG_FLOW_IN_BODY;
+		break;
+	case A_LDOT:
+		/* BDAT has no dot-stuffing: the dot is the line's first byte */
+		if (f->phase == SG_PHASE_BDAT)
+			f->mstate = f->mstate == SG_M_H_DOT || f->mstate == SG_M_H_BDOT ?
+					    SG_M_H_NAME : SG_M_B_TEXT;
 		break;
 	case A_BODY:
 		f->flags |= SG_FLOW_IN_BODY;

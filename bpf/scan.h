@@ -48,6 +48,7 @@ struct sg_scan {
 	struct xdp_md *xdp;
 	struct sg_flow *f;
 	struct sg_pkt *pk;
+	__u32 mstart; /* the message program: its first byte in this packet */
 };
 
 static __always_inline void sg_capture_word(struct sg_flow *f, __u64 w, __u64 n)

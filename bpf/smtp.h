@@ -37,6 +37,7 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		sg_line_end(f);
 		sg_token_reset(f, SG_WHERE_NONE);
 		sg_message_reset(f);
+		f->flags &= ~SG_FLOW_BDAT_OPEN;
 		break;
 	case A_EOL_DATA:
 		sg_line_end(f);
@@ -66,7 +67,10 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		break;
 	case A_MAIL_START:
 		sg_token_reset(f, SG_WHERE_MAIL_FROM);
-		sg_message_reset(f);
+		/* a MAIL FROM between BDAT chunks is refused (503 nested MAIL):
+		 * the chunked message goes on */
+		if (!(f->flags & SG_FLOW_BDAT_OPEN))
+			sg_message_reset(f);
 		break;
 	case A_HELO_START:
 		sg_token_reset(f, SG_WHERE_HELO);
@@ -168,7 +172,8 @@ static __always_inline void sg_line_start(struct sg_scan *sc)
 	w2 = *(__u16 *)(p + 8);
 	if ((w | SG_VW_MAIL_F) == SG_VW_MAIL && (w2 | 0x0020) == ('m' | ':' << 8)) {
 		sg_token_reset(f, SG_WHERE_MAIL_FROM);
-		sg_message_reset(f);
+		if (!(f->flags & SG_FLOW_BDAT_OPEN))
+			sg_message_reset(f);
 		f->state = SG_S_P_PRE;
 		f->pos = pos + 10;
 	} else if ((w | SG_VW_RCPT_F) == SG_VW_RCPT) {
@@ -195,8 +200,13 @@ static long sg_scan_cb(__u32 index, void *vctx)
 
 	for (int r = 0; r < SG_RESUMES; r++) {
 		/* message bytes go to the message program while tail calls last */
-		if ((f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) && f->tail_left >= 2)
-			return 1;
+		if (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) {
+			if (f->tail_left >= 2)
+				return 1;
+			/* past the budget: end of data and chunk sizes only
+			 * (counted, and said once, by sg_smtp_parse) */
+			f->flags |= SG_FLOW_UNREAD;
+		}
 		if (f->phase >= SG_PHASE_BDAT)
 			return sg_skip_phase(sc);
 		if (f->state == SG_S_L_START)

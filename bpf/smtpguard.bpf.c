@@ -149,6 +149,10 @@ static __always_inline void sg_smtp_parse(struct xdp_md *ctx, struct sg_flow *f,
 		f->state = SG_S_M_TEXT;
 		return;
 	}
+	if (f->flags & SG_FLOW_UNREAD) {
+		stat_inc(SG_STAT_messages_unread);
+		sg_anomaly(f, &pk->key, sg_what_unread);
+	}
 	if (f->pos < f->end) {
 		/* more actions than callbacks: resynchronise at the next line */
 		stat_inc(SG_STAT_parse_budget);
@@ -219,6 +223,7 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 			f->pos = pk->payload_off + skip;
 			f->end = pk->payload_off + pk->payload_len;
 			f->tail_left = SG_TAIL_BUDGET;
+			f->flags &= ~SG_FLOW_UNREAD;
 			sg_smtp_parse(ctx, f, pk);
 		}
 	}
@@ -276,6 +281,7 @@ int sg_xdp_msg(struct xdp_md *ctx)
 		__u32 end = f->end, start = f->pos;
 		int bdat = f->phase == SG_PHASE_BDAT;
 
+		sc.mstart = start;
 		if (bdat && f->bdat_left < end - start)
 			f->end = start + f->bdat_left;
 		bpf_loop(SG_MAX_CALLBACKS, sg_msg_cb, &sc, 0);
@@ -286,10 +292,12 @@ int sg_xdp_msg(struct xdp_md *ctx)
 			f->bdat_left -= f->pos - start;
 			f->end = end;
 			if (!f->bdat_left) {
-				if (f->bdat_last)
-					sg_message_end(&sc);
-				else
+				if (f->bdat_last) {
+					sg_message_close(&sc);
+				} else {
 					f->phase = SG_PHASE_COMMAND;
+					f->flags |= SG_FLOW_BDAT_OPEN; /* more chunks to come */
+				}
 				f->bdat_last = 0;
 				f->state = SG_S_L_START;
 			}
@@ -391,7 +399,8 @@ int sg_tc_egress(struct __sk_buff *skb)
 				stat_inc(SG_STAT_refused_after_pipelining);
 				sg_anomaly(f, &key, sg_what_refused_data);
 				/* go on at the next line, or here if a line just ended */
-				f->state = f->mstate == SG_M_H_LS || f->mstate == SG_M_H_BLS ?
+				f->state = f->mstate == SG_M_H_LS || f->mstate == SG_M_H_BLS ||
+						   f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ?
 						   SG_S_L_START : SG_S_S_SKIP;
 			} else {
 				f->state = SG_S_L_START;

@@ -159,6 +159,8 @@ enum sg_flow_flags {
 	SG_FLOW_REENTRY   = 1 << 5, /* the message program hands the segment back */
 	SG_FLOW_ANOMALY   = 1 << 6, /* a stream_anomaly alert was raised (one a flow) */
 	SG_FLOW_IN_BODY   = 1 << 7, /* the current message's header block has ended */
+	SG_FLOW_BDAT_OPEN = 1 << 8, /* a chunked message awaits its LAST chunk */
+	SG_FLOW_UNREAD    = 1 << 9, /* this segment had message bytes left unread */
 };
 
 /* Global counters. sg_stats is a PERCPU_ARRAY with one entry whose value
@@ -210,7 +212,8 @@ enum sg_flow_flags {
 	X(not_to_server)      /* replay --server-net: a session to another host (outbound) */ \
 	X(urls)               /* http(s) links seen in message bodies */ \
 	X(hosts_checked)      /* link and parameter hosts matched against sg_bad_hosts */ \
-	X(alert_bad_host)
+	X(alert_bad_host) \
+	X(messages_unread)    /* segments whose later messages were past the tail-call budget */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {

@@ -65,6 +65,20 @@ static void test_forms(struct harness *h)
 		{ "https://good.test/r?domain=bad.test", 1, "bad.test" },
 		{ "https://good.test/r?a=1&domain=bad.test&b=2", 1, "bad.test" },
 		{ "https://good.test/r?a=1&amp;u=https%3A%2F%2Fbad.test", 1, "bad.test" },
+		{ "https:\\\\bad.test/", 1, "bad.test" },
+		{ "https:/\\bad.test/", 1, "bad.test" },
+		{ "https:///bad.test/", 1, "bad.test" },
+		{ "<a href=\"https:bad.test\">x</a>", 1, "bad.test" },
+		{ "https://good.test%2F@bad.test/", 1, "bad.test" },
+		{ "https://good.test/r?url=https://x:y@bad.test/", 1, "bad.test" },
+		{ "https://good.test/r?url=https%3A%2F%2Fx%3Ay%40bad.test", 1, "bad.test" },
+		{ "https://good.test/r?url=//bad.test/", 1, "bad.test" },
+		{ "https://good.test/r?url=https:%2F%2Fbad.test", 1, "bad.test" },
+		{ "https://good.test/r?url=https%3A//bad.test", 1, "bad.test" },
+		{ "https://good.test/r?url=https:\\\\bad.test", 1, "bad.test" },
+		{ "https://good.test/r?url=https%3A%5C%5Cbad.test", 1, "bad.test" },
+		{ "https://bad.test%2F@good.test/", 0, NULL },
+		{ "https://bad.test%3A80@good.test/", 0, NULL },
 		{ "https://bad.test@good.test/", 0, NULL },
 		{ "https://bad.test.good.test/", 0, NULL },
 		{ "https://notbad.test/", 0, NULL },
@@ -137,6 +151,24 @@ static void test_every_split(struct harness *h)
 	CHECK_EQ_INT(bad, 0, "two bad links cut at every offset: two alerts each time");
 }
 
+/* a link cut between two BDAT chunks, and %XX cut there too */
+static void test_bdat_split(struct harness *h)
+{
+	struct sess s;
+	const char *a = "Subject: x\r\n\r\nsee http", *b = "s://bad.test/x and https://bad%2";
+	const char *c = "Etest/\r\n";
+	char seg[512];
+
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(&s);
+	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@c.test>\r\n"
+		 "BDAT %zu\r\n%sBDAT %zu\r\n%sBDAT %zu LAST\r\n%s", strlen(a), a, strlen(b), b,
+		 strlen(c), c);
+	sess_send_str(&s, seg);
+	CHECK_EQ_INT(bad_host_alerts(h), 2, "links cut between BDAT chunks: both seen");
+}
+
 static void test_headers_not_body(struct harness *h)
 {
 	struct sess s;
@@ -164,6 +196,7 @@ int main(void)
 	test_many_links(&h);
 	test_every_split(&h);
 	test_headers_not_body(&h);
+	test_bdat_split(&h);
 	h_close(&h);
 	return check_done();
 }

@@ -73,6 +73,11 @@ static void test_from_forms(struct harness *h)
 		{ "Resent-From: ceo@corp.example", 0 },
 		{ "Subject: a\r\n From: ceo@corp.example", 0 }, /* a folded Subject line */
 		{ "Subject: hi\r\n..From: ceo@corp.example", 0 }, /* ".From:" after unstuffing */
+		{ "Subject: hi\r\nnot a header\r\nFrom: ceo@corp.example", 0 }, /* body from there */
+		{ "From\v: ceo@corp.example", 0 },
+		{ "From: ceo @ corp.example", 1 },
+		{ "From: ceo@ corp . example", 1 },
+		{ "From: ceo@corp.example (x), y@outside.test", 1 },
 		{ "From: x@outside.test\r\nSubject: ceo@corp.example", 0 },
 	};
 	char name[300], msg[1024];
@@ -204,11 +209,12 @@ static void test_bdat(struct harness *h)
 	CHECK(sess_flow(&s, &f) == 0 && f.messages == 1 && f.phase == SG_PHASE_COMMAND,
 	      "BDAT LAST: one message, back in commands");
 
-	/* a From: cut across two chunks in two segments, a dot line between */
+	/* a From: cut across two chunks in two segments; a dot line in the body
+	 * is just a line (BDAT has no end-of-data line) */
 	h->nev = 0;
 	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
 	sess_syn(&s);
-	bdat(a, sizeof(a), "Subject: x\r\n.\r\nFrom: ceo@co", 0);
+	bdat(a, sizeof(a), "Subject: x\r\nFrom: ceo@co", 0);
 	bdat(b, sizeof(b), "rp.example\r\n\r\nbody\r\n.\r\nFrom: ceo@corp.example\r\n", 1);
 	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@corp.example>\r\n%s", a);
 	sess_send_str(&s, seg);
@@ -218,6 +224,36 @@ static void test_bdat(struct harness *h)
 		     "BDAT: a From: cut across chunks alerts once; the body's From: does not");
 	CHECK_EQ_INT(h->nev, 2, "BDAT: ... and the MAIL FROM after the last chunk alerts");
 	CHECK(sess_flow(&s, &f) == 0 && f.messages == 1, "BDAT: one message counted");
+
+	/* BDAT has no dot-stuffing: ".From:" is a header named ".From" */
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(&s);
+	bdat(a, sizeof(a), "Subject: x\r\n.From: ceo@corp.example\r\n\r\nhi\r\n", 1);
+	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@c.test>\r\n%s", a);
+	sess_send_str(&s, seg);
+	CHECK_EQ_INT(header_from_alerts(h), 0, "BDAT: \".From:\" is not a From: header");
+
+	/* a MAIL FROM between chunks is refused: the message goes on */
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(&s);
+	bdat(a, sizeof(a), "Subject: x\r\n\r\nbody ", 0);
+	bdat(b, sizeof(b), "From: ceo@corp.example\r\n", 1);
+	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@c.test>\r\n%s"
+		 "MAIL FROM:<x@outside.test>\r\n%s", a, b);
+	sess_send_str(&s, seg);
+	CHECK_EQ_INT(header_from_alerts(h), 0,
+		     "BDAT: a nested MAIL FROM does not restart the message's headers");
+
+	/* a headers-only last chunk that ends right after From: */
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(&s);
+	bdat(a, sizeof(a), "Subject: s\r\nFrom: ceo@corp.example", 1);
+	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@c.test>\r\n%s", a);
+	sess_send_str(&s, seg);
+	CHECK_EQ_INT(header_from_alerts(h), 1, "BDAT: a From: at the very end of the last chunk alerts");
 
 	/* RSET between chunks: the next message starts with its headers */
 	h->nev = 0;
@@ -229,6 +265,52 @@ static void test_bdat(struct harness *h)
 		 "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@c.test>\r\n%s", a, b);
 	sess_send_str(&s, seg);
 	CHECK_EQ_INT(header_from_alerts(h), 1, "BDAT after RSET: a new message, its From: read");
+}
+
+/* Random message content over the bytes that matter to the end of data
+ * (CR, LF, '.', and others), cut at random: after it and a final CRLF.CRLF,
+ * the next MAIL FROM is read as a command - once - however the content
+ * fell (an earlier CRLF.CRLF just ends the message sooner). */
+static void test_eod_fuzz(struct harness *h)
+{
+	static const char alphabet[] = "\r\n.\r\n.\r\n x:";
+	char msg[256];
+	int bad = 0;
+	struct sess s;
+
+	srand(7);
+	for (int iter = 0; iter < 20000; iter++) {
+		int len = rand() % 24, n = 0, mail_from = 0;
+		size_t total, c1, c2;
+
+		/* half of them start in a header line, to stay in the header block */
+		if (iter % 2)
+			n = snprintf(msg, sizeof(msg), "Subject: x");
+		for (len += n; n < len; n++)
+			msg[n] = alphabet[rand() % (sizeof(alphabet) - 1)];
+		n += snprintf(msg + n, sizeof(msg) - n, "\r\n.\r\nMAIL FROM:<ceo@corp.example>\r\n");
+		total = n;
+		c1 = rand() % total;
+		c2 = c1 + rand() % (total - c1);
+		in_message(h, &s, OUTSIDE);
+		if (c1)
+			sess_send(&s, msg, c1);
+		if (c2 > c1)
+			sess_send(&s, msg + c1, c2 - c1);
+		sess_send(&s, msg + c2, total - c2);
+		for (int i = 0; i < h->nev; i++)
+			mail_from += h->ev[i].where == SG_WHERE_MAIL_FROM;
+		if (mail_from != 1) {
+			if (bad < 5) {
+				printf("# fuzz %d: %d MAIL FROM alerts for [", iter, mail_from);
+				for (size_t i = 0; i < total; i++)
+					printf(msg[i] == '\r' ? "\\r" : msg[i] == '\n' ? "\\n" : "%c", msg[i]);
+				printf("] cut %zu/%zu\n", c1, c2);
+			}
+			bad++;
+		}
+	}
+	CHECK_EQ_INT(bad, 0, "20000 random messages and cuts: the end of data found as Postfix finds it");
 }
 
 int main(void)
@@ -246,6 +328,7 @@ int main(void)
 	test_every_split(&h);
 	test_back_to_commands(&h);
 	test_bdat(&h);
+	test_eod_fuzz(&h);
 	h_close(&h);
 	return check_done();
 }
