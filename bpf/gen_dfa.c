@@ -763,6 +763,8 @@ static void build_msg(void)
 	set(H_LS, MC_BIN, B_TEXT, 0, A_BODY);
 	set(H_LS, C_NUL, B_TEXT, 0, A_BODY);
 	set_all(H_NAME, H_NAME, 0, 0);
+	skipb[H_NAME] = ' '; /* scan.h skip 4: space, controls, ':' and >= 0x80 */
+	skipb2[H_NAME] = ':';
 	set(H_NAME, C_COLON, H_LINE, 0, 0);
 	set(H_NAME, C_SP, H_NAMESP, 0, 0);
 	set(H_NAME, C_CR, B_CR, 0, A_BODY);
@@ -961,7 +963,7 @@ static void build_msg(void)
 static void check_skips(void)
 {
 	for (int s = 0; s < nstates; s++) {
-		if ((skipb[s] && skipb[s] != '\r' && skipb[s] != '\n') ||
+		if ((skipb[s] && skipb[s] != '\r' && skipb[s] != '\n' && skipb[s] != ' ') ||
 		    (skipb2[s] && skipb2[s] != '\r' && skipb2[s] != '\n' && skipb2[s] != ':' &&
 		     skipb2[s] != '?')) {
 			fprintf(stderr, "gen_dfa: state %s skips to a byte scan.h cannot\n", names[s]);
@@ -1002,7 +1004,8 @@ static void emit(const char *prefix, const char *macro, int fill)
 	}
 	printf("}\n\n#define %s_SKIP_INIT { \\\n", macro);
 	for (s = 0; s < SG_DFA_MAX_STATES; s++)
-		printf("%d,%s", skipb2[s] == ':' ? 2 : skipb2[s] == '?' ? 3 : skipb[s] ? 1 : 0,
+		printf("%d,%s", skipb2[s] == ':' ? (skipb[s] == ' ' ? 4 : 2) :
+				skipb2[s] == '?' ? 3 : skipb[s] ? 1 : 0,
 		       (s % 16 == 15) ? " \\\n" : " ");
 	printf("}\n\n#define %s_RET_INIT { \\\n", macro);
 	for (s = 0; s < SG_DFA_MAX_STATES; s++)

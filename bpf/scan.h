@@ -103,6 +103,16 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 					__u64 y = w ^ 0x3a3a3a3a3a3a3a3aULL;
 
 					m |= (y - 0x0101010101010101ULL) & ~y;
+				} else if (links && sk == 4) {
+					/* a header name: stop at space or below, ':', DEL
+					 * and any byte >= 0x80 (is it a header at all?) */
+					__u64 y = w ^ 0x3a3a3a3a3a3a3a3aULL;
+					__u64 d = w ^ 0x7f7f7f7f7f7f7f7fULL;
+
+					m |= (w - 0x2121212121212121ULL) & ~w;
+					m |= (y - 0x0101010101010101ULL) & ~y;
+					m |= (d - 0x0101010101010101ULL) & ~d;
+					m |= w;
 				} else if (links && sk == 3) {
 					/* a link's path or query: also stop below 0x28
 					 * (space " # & ') and at < = > ? (0x3c-0x3f);
@@ -114,17 +124,21 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 					     (lo + 0x4444444444444444ULL);
 				}
 				m &= 0x8080808080808080ULL;
-				/* bytes skipped: 8, or up to the first one waited for
-				 * (its index from the lowest flag, without ctz) */
-				n = m ? (((m & -m) >> 7) * 0x0001020304050607ULL) >> 56 : 8;
 				/* a link's path and query are part of its value: the
 				 * skipped bytes go into the token copy, a word at once
 				 * (what lies past n is overwritten by what follows) */
+				if (!m) {
+					if (links && sk == 3)
+						sg_capture_word(f, w, 8);
+					pos = (pos + 8) & SG_POS_MASK;
+					continue;
+				}
+				/* else up to the first byte waited for: its index from
+				 * the lowest flag, without ctz */
+				n = (((m & -m) >> 7) * 0x0001020304050607ULL) >> 56;
 				if (links && sk == 3)
 					sg_capture_word(f, w, n);
 				pos = (pos + n) & SG_POS_MASK;
-				if (!m)
-					continue;
 			}
 		}
 		p = data + pos;

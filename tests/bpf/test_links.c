@@ -171,6 +171,22 @@ static void test_bdat_split(struct harness *h)
 
 static void test_headers_not_body(struct harness *h)
 {
+	struct sess s2;
+
+	/* a line that is no header (DEL in its name) starts the body: its link counts */
+	h->nev = 0;
+	sess_init(&s2, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(&s2);
+	sess_send_str(&s2, "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@corp.example>\r\nDATA\r\n");
+	sess_send_str(&s2, "Subject: x\r\nSee\x7fit: https://bad.test/u\r\n\r\n.\r\n");
+	CHECK_EQ_INT(bad_host_alerts(h), 1, "a non-header line with DEL is body: its link alerts");
+	h->nev = 0;
+	sess_init(&s2, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(&s2);
+	sess_send_str(&s2, "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@corp.example>\r\nDATA\r\n");
+	sess_send_str(&s2, "From: a@outside.test\r\nsee https://bad.test/ now\r\n.\r\n");
+	CHECK_EQ_INT(bad_host_alerts(h), 1, "no blank line: the first non-header line is body");
+
 	struct sess s;
 
 	h->nev = 0;
