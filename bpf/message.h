@@ -19,6 +19,11 @@
  * hand-over and the way back are always possible; past it the command
  * program reads messages itself (end of data only) and counts it */
 #define SG_TAIL_BUDGET 30
+/* one action per callback here: the message machine's handler is large, and
+ * the verifier walks each resume again (keeps sg_xdp_msg far below 1M) */
+#ifndef SG_MSG_RESUMES
+#define SG_MSG_RESUMES 1
+#endif
 enum { SG_PROGI_MSG = 0, SG_PROGI_CMD = 1, SG_PROGI__COUNT };
 
 /* A message ends (end of data, last BDAT chunk): a name or host still open
@@ -272,7 +277,7 @@ static long sg_msg_cb(__u32 index, void *vctx)
 	__u8 act_c = 0;
 	__u32 act;
 
-	for (int r = 0; r < SG_RESUMES; r++) {
+	for (int r = 0; r < SG_MSG_RESUMES; r++) {
 		/* the message ended: what follows is for the command program */
 		if (f->phase != SG_PHASE_DATA && f->phase != SG_PHASE_BDAT)
 			return 1;
