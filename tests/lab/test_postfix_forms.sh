@@ -171,6 +171,33 @@ grep '"src_port":42300' "$LAB_DIR/bdat.jsonl" | grep -q '"where":\["header_from"
 	echo "PASS: lab-forms: BDAT message: the From: across chunks alerts" ||
 	echo "FAIL: lab-forms: BDAT message: no header_from alert"
 cat "$LAB_DIR/alerts.jsonl" "$LAB_DIR/alerts2.jsonl" "$LAB_DIR/bdat.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+
+# block mode (drop-only in this version): the forged message never reaches
+# Postfix's queue; the next legitimate session is delivered as usual
+grep -v '^action spoofed_internal_domain' "$LAB_SG_CONF" >"$LAB_DIR/block.conf"
+echo "action spoofed_internal_domain block" >>"$LAB_DIR/block.conf"
+lab_sg policy apply "$LAB_DIR/block.conf" >/dev/null ||
+	echo "FAIL: lab-forms: block: policy apply of the block config"
+before=$(lab_mail_count)
+lab_send "$LAB_OUT_NS" --from ceo@corp.example --to bob@corp.example \
+	--local-port 42500 --timeout 4 --body "forged" >/dev/null 2>&1
+sleep 2
+lab_sg events >"$LAB_DIR/block.jsonl"
+cat "$LAB_DIR/block.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+grep '"src_port":42500' "$LAB_DIR/block.jsonl" | grep -q '"action":"blocked"' &&
+	echo "PASS: lab-forms: block: the forged MAIL FROM raises an alert with action blocked" ||
+	echo "FAIL: lab-forms: block: no blocked alert for the forged session"
+if [ "$(lab_mail_count)" = "$before" ] && lab_queue_empty; then
+	echo "PASS: lab-forms: block: the forged message is neither delivered nor queued"
+else
+	echo "FAIL: lab-forms: block: the forged message reached Postfix ($(lab_mail_count) vs $before)"
+fi
+lab_send "$LAB_OUT_NS" --from alice@example.net --to bob@corp.example --local-port 42501 \
+	--body "legit" >/dev/null 2>&1
+lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1 &&
+	echo "PASS: lab-forms: block: a legitimate session after it is delivered" ||
+	echo "FAIL: lab-forms: block: the legitimate message was not delivered"
+lab_sg policy apply "$LAB_SG_CONF" >/dev/null
 out=$(tests/tools/eve_validate.py "$LAB_DIR/all-alerts.jsonl" 2>&1)
 case $? in
 0) echo "PASS: lab-forms: all $(wc -l <"$LAB_DIR/all-alerts.jsonl") alert lines validate against the eve schema" ;;
