@@ -90,7 +90,17 @@ static void show_json(const struct sg_policy *p)
 	json_names(&j, "internal_domains", p->own_domains, p->n_own_domains);
 	json_nets(&j, "trusted_nets", p->trusted_nets, p->n_trusted_nets);
 	json_names(&j, "bad_hosts", p->bad_hosts, p->n_bad_hosts);
-	json_nets(&j, "blocked_sources", p->blocked_sources, p->n_blocked_sources);
+	/* blocked sources carry their time left, as `policy show` prints it */
+	sg_json_key(&j, "blocked_sources");
+	sg_json_begin_array(&j);
+	for (size_t i = 0; i < p->n_blocked_sources; i++) {
+		sg_json_begin_object(&j);
+		sg_json_kv_string(&j, "prefix", p->blocked_sources[i].text);
+		if (p->blocked_sources[i].duration_s)
+			sg_json_kv_uint(&j, "expires_in_s", p->blocked_sources[i].duration_s);
+		sg_json_end_object(&j);
+	}
+	sg_json_end_array(&j);
 	sg_json_end_object(&j);
 	putchar('\n');
 }

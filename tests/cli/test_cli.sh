@@ -656,9 +656,10 @@ sg policy show --json
 if [ "$RC" -eq 0 ] && "$PY" -c '
 import json, sys
 p = json.load(sys.stdin)
+b = [e for e in p["blocked_sources"] if e["prefix"] == "192.0.2.66/32"]
 sys.exit(not ("incident.example" in p["internal_domains"]
-              and "192.0.2.66/32" in p["blocked_sources"]))' <"$T/out" 2>/dev/null; then
-	pass "policy show --json parses and holds the additions"
+              and b and 500 < b[0].get("expires_in_s", 0) <= 600))' <"$T/out" 2>/dev/null; then
+	pass "policy show --json parses and holds the additions (with the block's time left)"
 else
 	fail "policy show --json parses and holds the additions" "exit $RC: $(head -c 300 "$T/out")"
 fi
