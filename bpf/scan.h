@@ -87,7 +87,10 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 			break;
 		sk = m->skip[s & SG_DFA_STATE_MASK];
 		if (sk) {
-			/* skip whole words without a line-end byte; else jump to the first */
+			/* Skip whole words holding no byte the state waits for, else
+			 * jump to the first. Modes (the machine's skip table):
+			 * 1 line ends; 2 line ends and ':' (idle link scanner);
+			 * 3 a link's path and query; 4 a header name. */
 			p = data + pos;
 			if (pos + 8 <= end && (void *)(p + 8) <= data_end) {
 				__u64 w = *(__u64 *)p;

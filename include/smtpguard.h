@@ -368,7 +368,7 @@ struct sg_event {
 #define SG_DFA_MAX_STATES 128
 struct sg_machine {
 	__u32 dfa[SG_DFA_MAX_STATES * SG_DFA_NCLS]; /* next state, flags, action */
-	__u16 skip[SG_DFA_MAX_STATES]; /* 1: the state waits for CR or LF; 2: or ':' (SWAR skip) */
+	__u16 skip[SG_DFA_MAX_STATES]; /* SWAR skip mode of a state: see scan.h (0: none) */
 	__u8 cls[256];                 /* byte class */
 	__u8 ret[SG_DFA_MAX_STATES];   /* comment state -> the state ')' returns to */
 };
