@@ -105,9 +105,10 @@ install: smtpguard
 	install -D -m 0755 smtpguard $(DESTDIR)$(PREFIX)/sbin/smtpguard
 	install -D -m 0644 man/smtpguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/smtpguard.8
 	install -D -m 0644 man/smtpguard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/smtpguard.conf.5
-	install -D -m 0644 scripts/systemd/smtpguard@.service $(DESTDIR)/lib/systemd/system/smtpguard@.service
-	install -D -m 0644 scripts/systemd/smtpguard-events.service \
-		$(DESTDIR)/lib/systemd/system/smtpguard-events.service
+	for u in smtpguard@.service smtpguard-events.service; do \
+		sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' scripts/systemd/$$u > $(OUTPUT)/$$u && \
+		install -D -m 0644 $(OUTPUT)/$$u $(DESTDIR)/lib/systemd/system/$$u || exit 1; \
+	done
 
 clean:
 	rm -rf $(OUTPUT) smtpguard
