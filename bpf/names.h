@@ -148,6 +148,8 @@ static __noinline void sg_name_end(struct sg_scan *sc)
 /* what an anomaly alert says, as its value */
 static const char sg_what_bare_dot[SG_TOKEN_MAX] =
 	"a dot line with a bare LF in DATA: not the end of data (SMTP smuggling?)";
+static const char sg_what_fragments[SG_TOKEN_MAX] =
+	"IP fragments in an SMTP session: not reassembled, their bytes not read";
 static const char sg_what_unread[SG_TOKEN_MAX] =
 	"more messages or chunks in one segment than tail calls allow: some were not read";
 static const char sg_what_refused_data[SG_TOKEN_MAX] =

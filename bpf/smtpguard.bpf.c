@@ -50,11 +50,18 @@ static __always_inline int sg_not_parsed(int err, struct sg_pkt *pk, struct sg_c
 		stat_inc(SG_STAT_fast_pass);
 		break;
 	case SG_PARSE_FRAG:
-		/* only the first fragment names its ports; later ones pass unseen */
-		if (pk->frag_first && cfg && sg_port_watched(cfg, pk->key.dport))
+		/* only the first fragment names its ports; later ones pass unseen.
+		 * Fragments are not reassembled here, so a session that sends
+		 * them could hide its commands: said once for the flow. */
+		if (pk->frag_first && cfg && sg_port_watched(cfg, pk->key.dport)) {
+			struct sg_flow *f = bpf_map_lookup_elem(&sg_flows, &pk->key);
+
 			stat_inc(SG_STAT_ip_fragment);
-		else
+			if (f)
+				sg_anomaly(f, &pk->key, sg_what_fragments);
+		} else {
 			stat_inc(SG_STAT_fast_pass);
+		}
 		break;
 	default:
 		stat_inc(SG_STAT_malformed);

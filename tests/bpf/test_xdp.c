@@ -395,6 +395,25 @@ static void test_evasions(struct harness *h)
 			     "IPv6 atomic fragment: parsed as a whole packet");
 	}
 
+	/* IPv4 fragments of a watched session: passed, counted, said once */
+	{
+		__u8 g[PKT_MAX];
+		const char *line = "MAIL FROM:<ceo@corp.example>\r\n";
+		struct sg_stats a, b;
+
+		session(h, &s, OUTSIDE, "EHLO x.test\r\n");
+		ps = s.ps;
+		ps.seq = s.seq;
+		n = pkt_build(g, &ps, line, strlen(line));
+		g[14 + 6] |= 0x20; /* more fragments */
+		h_stats(h, &a);
+		CHECK_EQ_INT(h_xdp(h, g, n), XDP_PASS, "a first IPv4 fragment passes");
+		h_xdp(h, g, n);
+		h_stats(h, &b);
+		CHECK(b.ip_fragment - a.ip_fragment == 2 && count_where(h, SG_WHERE_STREAM) == 1,
+		      "fragments of a watched session: counted, one stream_anomaly alert");
+	}
+
 	/* a flood of forged lines: alerts capped per flow, the rest counted */
 	{
 		char flood[2048] = "";
