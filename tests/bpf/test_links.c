@@ -151,6 +151,37 @@ static void test_every_split(struct harness *h)
 	CHECK_EQ_INT(bad, 0, "two bad links cut at every offset: two alerts each time");
 }
 
+/* a 2 MB message: a base64 attachment first, the bad link in the last text
+ * part, all in MTU-sized segments */
+static void test_big_message(struct harness *h)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static char msg[2200000];
+	size_t o = 0, total;
+	struct sess s;
+	struct sg_flow f;
+
+	o += sprintf(msg + o, "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n"
+			      "\r\n--b1\r\nContent-Type: application/pdf\r\n"
+			      "Content-Transfer-Encoding: base64\r\n\r\n");
+	srand(3);
+	while (o < 2000000) {
+		for (int i = 0; i < 76; i++)
+			msg[o++] = b64[rand() % 64];
+		msg[o++] = '\r';
+		msg[o++] = '\n';
+	}
+	o += sprintf(msg + o, "--b1\r\nContent-Type: text/plain\r\n\r\nPlease review: "
+			      "https://redir.badcdn.test/doc\r\n--b1--\r\n.\r\n");
+	total = o;
+	in_body(h, &s);
+	for (size_t off = 0; off < total; off += 1448)
+		sess_send(&s, msg + off, total - off < 1448 ? total - off : 1448);
+	CHECK_EQ_INT(bad_host_alerts(h), 1, "2 MB message, attachment first: the link in the last part");
+	CHECK(sess_flow(&s, &f) == 0 && f.messages == 1 && f.phase == SG_PHASE_COMMAND,
+	      "2 MB message: ended, one message");
+}
+
 /* a link cut between two BDAT chunks, and %XX cut there too */
 static void test_bdat_split(struct harness *h)
 {
@@ -213,6 +244,7 @@ int main(void)
 	test_every_split(&h);
 	test_headers_not_body(&h);
 	test_bdat_split(&h);
+	test_big_message(&h);
 	h_close(&h);
 	return check_done();
 }
