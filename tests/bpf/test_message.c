@@ -313,6 +313,35 @@ static void test_eod_fuzz(struct harness *h)
 	CHECK_EQ_INT(bad, 0, "20000 random messages and cuts: the end of data found as Postfix finds it");
 }
 
+/* Any bytes at all in a message: nothing wedges; after the end of data the
+ * next command is read (the content may hold a CRLF.CRLF of its own - then
+ * the rest are commands - but no verb a random byte string would spell). */
+static void test_random_bytes(struct harness *h)
+{
+	static char msg[512];
+	int bad = 0;
+	struct sess s;
+
+	srand(11);
+	for (int iter = 0; iter < 2000; iter++) {
+		int len = rand() % 300, n, mail_from = 0;
+		size_t c1;
+
+		for (n = 0; n < len; n++)
+			msg[n] = rand() % 5 ? rand() & 0xff : "\r\n.<>@:/%=\"()"[rand() % 14];
+		n += snprintf(msg + n, sizeof(msg) - n, "\r\n.\r\nMAIL FROM:<ceo@corp.example>\r\n");
+		c1 = rand() % n;
+		in_message(h, &s, OUTSIDE);
+		if (c1)
+			sess_send(&s, msg, c1);
+		sess_send(&s, msg + c1, n - c1);
+		for (int i = 0; i < h->nev; i++)
+			mail_from += h->ev[i].where == SG_WHERE_MAIL_FROM;
+		bad += mail_from != 1;
+	}
+	CHECK_EQ_INT(bad, 0, "2000 messages of random bytes: the command after each is read");
+}
+
 int main(void)
 {
 	struct harness h;
@@ -329,6 +358,7 @@ int main(void)
 	test_back_to_commands(&h);
 	test_bdat(&h);
 	test_eod_fuzz(&h);
+	test_random_bytes(&h);
 	h_close(&h);
 	return check_done();
 }
