@@ -81,6 +81,7 @@ enum {
 	A_NSTART,       /* body: a URL inside a parameter: its host starts */
 	A_PCTDEC,       /* body: %XX in a host: decode it into the host */
 	A_LDOT,         /* a line starts with '.': dot-stuffing in DATA, content in BDAT */
+	A_ENTDEC,       /* body: an HTML character reference in a link's host ended */
 	A_COUNT,        /* at most 256: the entry's top bits */
 };
 

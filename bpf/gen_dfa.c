@@ -525,6 +525,7 @@ static void build_urls(int text, int cr, int blf)
 	int U_SL1 = new_state("U_SL1"), U_SL2 = new_state("U_SL2");
 	int U_HOST = new_state("U_HOST"), U_HPCT1 = new_state("U_HPCT1"), U_HPCT2 = new_state("U_HPCT2");
 	int U_PORT = new_state("U_PORT"), U_PATH = new_state("U_PATH");
+	int U_ENT1 = new_state("U_ENT1"), U_ENT2 = new_state("U_ENT2");
 	int U_QUERY = new_state("U_QUERY"), U_FRAG = new_state("U_FRAG");
 	int U_PVAL = new_state("U_PVAL"), U_BARE = new_state("U_BARE");
 	int U_BPCT1 = new_state("U_BPCT1"), U_BPCT2 = new_state("U_BPCT2");
@@ -575,7 +576,9 @@ static void build_urls(int text, int cr, int blf)
 		set(H, MC_QMARK, h ? U_VREST : U_QUERY, CAP, A_HEND);
 		set(H, MC_HASH, h ? U_VREST : U_FRAG, CAP, A_HEND);
 		set(H, C_COLON, h ? V_PORT : U_PORT, CAP, 0);
-		set(H, MC_AMP, h ? U_QUERY : text, CAP, A_HEND);
+		/* in a link's own host '&' starts an HTML character reference
+		 * (a browser decodes the attribute before it parses the URL) */
+		set(H, MC_AMP, h ? U_QUERY : U_ENT1, CAP, h ? A_HEND : 0);
 		for (i = 0; i < N_OF(host_end_cls); i++)
 			set(H, host_end_cls[i], text, 0, A_HEND);
 		line_ends(H, text, cr, blf, A_HEND);
@@ -584,6 +587,21 @@ static void build_urls(int text, int cr, int blf)
 		set_all(hosts[h][2], H, CAP, A_PCTDEC);
 		line_ends(hosts[h][2], text, cr, blf, A_HEND);
 	}
+
+	/* &#46; &#x2e; &period; ... inside the host: A_ENTDEC decodes it at ';';
+	 * anything else ends the host where the '&' was */
+	set_all(U_ENT1, text, 0, A_HEND);
+	set(U_ENT1, MC_HASH, U_ENT2, CAP, 0);
+	for (i = C_ALPHA; i < SG_DFA_NCLS; i++)
+		if (i == C_ALPHA || (i >= C_LETTER0 && i < C_LETTER0 + 8))
+			set(U_ENT1, i, U_ENT2, CAP, 0);
+	line_ends(U_ENT1, text, cr, blf, A_HEND);
+	set_all(U_ENT2, text, 0, A_HEND);
+	for (i = C_ALPHA; i < SG_DFA_NCLS; i++)
+		if (i == C_ALPHA || i == C_DIGIT || (i >= C_LETTER0 && i < C_LETTER0 + 8))
+			set(U_ENT2, i, U_ENT2, CAP, 0);
+	set(U_ENT2, C_SEP, U_HOST, CAP, A_ENTDEC); /* ';' */
+	line_ends(U_ENT2, text, cr, blf, A_HEND);
 
 	/* the port, or a password: "user:pw@host" goes back to the host */
 	set_all(U_PORT, U_PORT, CAP, 0);

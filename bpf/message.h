@@ -200,6 +200,53 @@ static __always_inline void sg_message_close(struct sg_scan *sc)
 	sg_message_end(sc);
 }
 
+/* The byte an HTML character reference stands for, looked back at from its
+ * ';' (the 8 bytes before pos end with it), or -1. Decoded: &#N; and &#xH;
+ * up to three digits, and the named &period; &commat; &sol; &colon;. */
+static __always_inline int sg_entity(struct sg_scan *sc)
+{
+	__u64 v = sg_bytes_before(sc, sc->f->pos, 8), t;
+	int val = 0, digits = 0, hex = 0;
+
+	if (v == 0x26706572696f643bULL) /* "&period;" */
+		return '.';
+	if (v == 0x26636f6d6d61743bULL) /* "&commat;" */
+		return '@';
+	if ((v & 0xffffffffffULL) == 0x26736f6c3bULL) /* "&sol;" */
+		return '/';
+	if ((v & 0xffffffffffffffULL) == 0x26636f6c6f6e3bULL) /* "&colon;" */
+		return ':';
+	/* &#NNN; or &#xHH; : walk back from ';' over at most three digits */
+	t = v >> 8;
+	for (int i = 0; i < 4; i++) {
+		__u8 b = t & 0xff;
+		int d = sg_hexval(b);
+
+		if (b == '#')
+			break;
+		if ((b | 0x20) == 'x' && i > 0 && ((t >> 8) & 0xff) == '#') {
+			hex = 1;
+			t >>= 8;
+			break;
+		}
+		if (d < 0 || i == 3)
+			return -1;
+		digits++;
+		t >>= 8;
+	}
+	if (!digits || (t & 0xff) != '#' || ((t >> 8) & 0xff) != '&')
+		return -1;
+	/* the digits again, most significant first */
+	for (int i = digits; i >= 1; i--) {
+		int d = sg_hexval((v >> (8 * i)) & 0xff);
+
+		if (!hex && d > 9)
+			return -1;
+		val = val * (hex ? 16 : 10) + d;
+	}
+	return val < 256 ? val : -1;
+}
+
 static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
 {
 	struct sg_flow *f = sc->f;
@@ -259,6 +306,25 @@ static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
 	case A_PCTDEC:
 		sg_pct_decode(sc);
 		break;
+	case A_ENTDEC: {
+		/* decoded before the URL is parsed: a delimiter is a delimiter */
+		int e = sg_entity(sc);
+
+		if (e == '.') {
+			f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = f->label_hash;
+			f->nlabels++;
+			f->label_hash = SG_FNV_BASIS;
+		} else if (e == '@') {
+			sg_domain_start(f);
+		} else if (e == '/' || e == ':' || e == '?' || e == '#') {
+			sg_host_end(sc);
+			f->mstate = e == ':' ? SG_M_U_PORT : e == '/' ? SG_M_U_PATH :
+				    e == '?' ? SG_M_U_QUERY : SG_M_U_FRAG;
+		} else if (e > 0) {
+			f->label_hash = sg_label_step(f->label_hash, e);
+		}
+		break;
+	}
 	case A_EOD:
 		if (f->phase == SG_PHASE_BDAT) {
 			/* in a chunk ".\r\n" is just a line: go on where it was */
