@@ -187,6 +187,14 @@ static void test_back_to_commands(struct harness *h)
 	CHECK_EQ_INT(b.tail_call_failed - a.tail_call_failed, 0, "no tail call failed");
 }
 
+/* a new session, at its first command */
+static void fresh(struct harness *h, struct sess *s)
+{
+	h->nev = 0;
+	sess_init(s, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(s);
+}
+
 /* BDAT chunks are read by the message machine too, exactly n bytes each */
 static void bdat(char *out, size_t len, const char *chunk, int last)
 {
@@ -199,9 +207,7 @@ static void test_bdat(struct harness *h)
 	struct sess s;
 	struct sg_flow f;
 
-	h->nev = 0;
-	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
-	sess_syn(&s);
+	fresh(h, &s);
 	bdat(a, sizeof(a), "From: CEO <ceo@corp.example>\r\nSubject: x\r\n\r\nbody\r\n", 1);
 	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@corp.example>\r\n%s", a);
 	sess_send_str(&s, seg);
@@ -211,9 +217,7 @@ static void test_bdat(struct harness *h)
 
 	/* a From: cut across two chunks in two segments; a dot line in the body
 	 * is just a line (BDAT has no end-of-data line) */
-	h->nev = 0;
-	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
-	sess_syn(&s);
+	fresh(h, &s);
 	bdat(a, sizeof(a), "Subject: x\r\nFrom: ceo@co", 0);
 	bdat(b, sizeof(b), "rp.example\r\n\r\nbody\r\n.\r\nFrom: ceo@corp.example\r\n", 1);
 	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@corp.example>\r\n%s", a);
@@ -226,18 +230,14 @@ static void test_bdat(struct harness *h)
 	CHECK(sess_flow(&s, &f) == 0 && f.messages == 1, "BDAT: one message counted");
 
 	/* BDAT has no dot-stuffing: ".From:" is a header named ".From" */
-	h->nev = 0;
-	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
-	sess_syn(&s);
+	fresh(h, &s);
 	bdat(a, sizeof(a), "Subject: x\r\n.From: ceo@corp.example\r\n\r\nhi\r\n", 1);
 	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@c.test>\r\n%s", a);
 	sess_send_str(&s, seg);
 	CHECK_EQ_INT(header_from_alerts(h), 0, "BDAT: \".From:\" is not a From: header");
 
 	/* a MAIL FROM between chunks is refused: the message goes on */
-	h->nev = 0;
-	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
-	sess_syn(&s);
+	fresh(h, &s);
 	bdat(a, sizeof(a), "Subject: x\r\n\r\nbody ", 0);
 	bdat(b, sizeof(b), "From: ceo@corp.example\r\n", 1);
 	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@c.test>\r\n%s"
@@ -247,18 +247,14 @@ static void test_bdat(struct harness *h)
 		     "BDAT: a nested MAIL FROM does not restart the message's headers");
 
 	/* a headers-only last chunk that ends right after From: */
-	h->nev = 0;
-	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
-	sess_syn(&s);
+	fresh(h, &s);
 	bdat(a, sizeof(a), "Subject: s\r\nFrom: ceo@corp.example", 1);
 	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@c.test>\r\n%s", a);
 	sess_send_str(&s, seg);
 	CHECK_EQ_INT(header_from_alerts(h), 1, "BDAT: a From: at the very end of the last chunk alerts");
 
 	/* RSET between chunks: the next message starts with its headers */
-	h->nev = 0;
-	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
-	sess_syn(&s);
+	fresh(h, &s);
 	bdat(a, sizeof(a), "Subject: x\r\n\r\nbo", 0);
 	bdat(b, sizeof(b), "From: ceo@corp.example\r\n\r\n", 1);
 	snprintf(seg, sizeof(seg), "MAIL FROM:<a@outside.test>\r\nRCPT TO:<b@c.test>\r\n%sRSET\r\n"
