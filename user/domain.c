@@ -248,3 +248,25 @@ int sg_prefix_parse(const char *s, struct sg_addr *addr, __u32 *mapped_prefix,
 	*config_prefix = len;
 	return 0;
 }
+
+int sg_ipv4_forms(const char *name, char forms[SG_IPV4_FORMS][SG_NAME_MAX])
+{
+	unsigned int o[4];
+	__u32 a;
+	char end;
+	int n = 0;
+
+	if (sscanf(name, "%u.%u.%u.%u%c", &o[0], &o[1], &o[2], &o[3], &end) != 4)
+		return 0;
+	for (int i = 0; i < 4; i++)
+		if (o[i] > 255)
+			return 0;
+	a = o[0] << 24 | o[1] << 16 | o[2] << 8 | o[3];
+	snprintf(forms[n++], SG_NAME_MAX, "%u", a);
+	snprintf(forms[n++], SG_NAME_MAX, "0x%x", a);
+	snprintf(forms[n++], SG_NAME_MAX, "0x%x.0x%x.0x%x.0x%x", o[0], o[1], o[2], o[3]);
+	snprintf(forms[n++], SG_NAME_MAX, "0%o.0%o.0%o.0%o", o[0], o[1], o[2], o[3]);
+	snprintf(forms[n++], SG_NAME_MAX, "%u.%u.%u", o[0], o[1], o[2] << 8 | o[3]);
+	snprintf(forms[n++], SG_NAME_MAX, "%u.%u", o[0], o[1] << 16 | o[2] << 8 | o[3]);
+	return n;
+}

@@ -27,6 +27,16 @@ int sg_domain_normalise(const char *in, size_t len, char out[SG_NAME_MAX], char 
 __u64 sg_domain_hash(const char *name);
 
 /*
+ * The other spellings a browser reads as the same IPv4 address, for a policy
+ * name that is a dotted quad: one number (3221226050), one hex number
+ * (0xc0000242), dotted hex and dotted octal, and the 3- and 2-part forms
+ * (192.0.578, 192.578). Writes up to SG_IPV4_FORMS names; returns how many,
+ * or 0 if name is not a dotted quad.
+ */
+#define SG_IPV4_FORMS 6
+int sg_ipv4_forms(const char *name, char forms[SG_IPV4_FORMS][SG_NAME_MAX]);
+
+/*
  * Parse "198.51.100.0/24", "192.0.2.66" (/32), "2001:db8::/32" or
  * "2001:db8::1" (/128). IPv4 is stored IPv4-mapped, so *mapped_prefix is
  * 96 + the IPv4 length; *config_prefix is the length as written. Host bits

@@ -126,9 +126,18 @@ static int filter_rebuild(const struct sg_maps *m, const struct sg_policy *p)
 	for (size_t i = 0; i < p->n_own_domains; i++)
 		words[sg_filter_word(SG_FILTER_OWN_DOMAINS, p->own_domains[i].hash)] |=
 			sg_filter_mask(p->own_domains[i].hash);
-	for (size_t i = 0; i < p->n_bad_hosts; i++)
+	for (size_t i = 0; i < p->n_bad_hosts; i++) {
+		char forms[SG_IPV4_FORMS][SG_NAME_MAX];
+		int nf = sg_ipv4_forms(p->bad_hosts[i].name, forms);
+
 		words[sg_filter_word(SG_FILTER_BAD_HOSTS, p->bad_hosts[i].hash)] |=
 			sg_filter_mask(p->bad_hosts[i].hash);
+		for (int f = 0; f < nf; f++) {
+			__u64 h = sg_domain_hash(forms[f]);
+
+			words[sg_filter_word(SG_FILTER_BAD_HOSTS, h)] |= sg_filter_mask(h);
+		}
+	}
 	for (__u32 i = 0; i < n; i++)
 		keys[i] = i;
 	if (bpf_map_update_batch(m->filter, keys, words, &count, NULL))
@@ -139,18 +148,39 @@ out:
 	return err;
 }
 
-static int put_name(const struct sg_maps *m, int fd, __u32 kind, const struct sg_policy_name *n,
-		    __u32 gen, __u64 flags)
+/* entries that only spell another entry differently (an IPv4 bad host as one
+ * number, in hex...): the kernel matches them, `policy show` does not list them */
+#define SG_NAME_VARIANT 0x80000000u
+
+static int put_one(const struct sg_maps *m, int fd, __u32 kind, __u64 hash, __u32 id,
+		   __u32 labels, const char *name, __u32 gen, __u64 flags)
 {
-	struct sg_name_key k = { .hash = n->hash, .gen = gen };
-	struct sg_name_val v = { .id = n->id, .labels = n->labels };
-	int err = filter_set(m, kind, n->hash);
+	struct sg_name_key k = { .hash = hash, .gen = gen };
+	struct sg_name_val v = { .id = id, .labels = labels };
+	int err = filter_set(m, kind, hash);
 
 	if (err)
 		return err;
-
-	snprintf(v.name, sizeof(v.name), "%s", n->name);
+	snprintf(v.name, sizeof(v.name), "%s", name);
 	return bpf_map_update_elem(fd, &k, &v, flags) ? -errno : 0;
+}
+
+/* a bad host that is an IPv4 address: its other spellings too */
+static int ipv4_forms(__u32 kind, const char *name, char forms[SG_IPV4_FORMS][SG_NAME_MAX])
+{
+	return kind == SG_FILTER_BAD_HOSTS ? sg_ipv4_forms(name, forms) : 0;
+}
+
+static int put_name(const struct sg_maps *m, int fd, __u32 kind, const struct sg_policy_name *n,
+		    __u32 gen, __u64 flags)
+{
+	char forms[SG_IPV4_FORMS][SG_NAME_MAX];
+	int err = put_one(m, fd, kind, n->hash, n->id, n->labels, n->name, gen, flags);
+
+	for (int i = 0, nf = err ? 0 : ipv4_forms(kind, n->name, forms); i < nf && !err; i++)
+		err = put_one(m, fd, kind, sg_domain_hash(forms[i]), n->id,
+			      n->labels | SG_NAME_VARIANT, n->name, gen, BPF_ANY);
+	return err;
 }
 
 static int put_net(int fd, const struct sg_policy_net *n, __u32 gen, __u64 flags)
@@ -307,7 +337,7 @@ static int read_names(int fd, __u32 gen, struct sg_policy_name **out, size_t *n,
 
 	while (bpf_map_get_next_key(fd, cur, &k) == 0) {
 		cur = &k;
-		if (k.gen != gen || bpf_map_lookup_elem(fd, &k, &v))
+		if (k.gen != gen || bpf_map_lookup_elem(fd, &k, &v) || (v.labels & SG_NAME_VARIANT))
 			continue;
 		if (*n == *cap) {
 			size_t nc = *cap ? *cap * 2 : 64;
@@ -484,17 +514,27 @@ static int change_item(const struct sg_maps *m, const char *kind, const char *va
 	} else {
 		struct sg_policy_name *n = one.n_own_domains ? one.own_domains : one.bad_hosts;
 		struct sg_name_key k = { .hash = n->hash, .gen = c.generation };
+		__u32 kind = one.n_own_domains ? SG_FILTER_OWN_DOMAINS : SG_FILTER_BAD_HOSTS;
 
 		if (add) {
 			if (*count >= limit) {
 				ret = -E2BIG;
 			} else {
 				n->id = next_id_names(fd, c.generation);
-				ret = put_name(m, fd, one.n_own_domains ? SG_FILTER_OWN_DOMAINS :
-					       SG_FILTER_BAD_HOSTS, n, c.generation, BPF_NOEXIST);
+				ret = put_name(m, fd, kind, n, c.generation, BPF_NOEXIST);
 			}
 		} else {
+			char forms[SG_IPV4_FORMS][SG_NAME_MAX];
+			int nf;
+
 			ret = bpf_map_delete_elem(fd, &k) ? -errno : 0;
+			nf = ret ? 0 : ipv4_forms(kind, n->name, forms);
+			for (int i = 0; i < nf; i++) {
+				struct sg_name_key kv = { .hash = sg_domain_hash(forms[i]),
+							  .gen = c.generation };
+
+				bpf_map_delete_elem(fd, &kv);
+			}
 		}
 	}
 	if (ret == -EEXIST)

@@ -11,7 +11,8 @@
 static const char *config_text = "port 25\n"
 				 "internal-domain corp.example\n"
 				 "bad-host redir.badcdn.test\n"
-				 "bad-host bad.test\n";
+				 "bad-host bad.test\n"
+				 "bad-host 192.0.2.66\n";
 #define OUTSIDE "198.51.100.7"
 #define RELAY "192.0.2.25"
 
@@ -87,6 +88,15 @@ static void test_forms(struct harness *h)
 		{ "<a href=\"https://bad.test&#47;@good.test/\">x</a>", 1, "bad.test" },
 		{ "<a href=\"https://bad&#45;x.test/\">x</a>", 0, NULL },
 		{ "<a href=\"https://bad&amp;test/\">x</a>", 0, NULL },
+		{ "http://192.0.2.66/x", 1, "192.0.2.66" },
+		{ "http://3221226050/x", 1, "192.0.2.66" },
+		{ "http://0xC0000242/x", 1, "192.0.2.66" },
+		{ "http://0xc0.0x0.0x2.0x42/x", 1, "192.0.2.66" },
+		{ "http://0300.00.02.0102/x", 1, "192.0.2.66" },
+		{ "http://192.0.578/x", 1, "192.0.2.66" },
+		{ "http://192.578/x", 1, "192.0.2.66" },
+		{ "http://192.0.2.67/x", 0, NULL },
+		{ "http://3221226051/x", 0, NULL },
 		{ "https://bad.test%2F@good.test/", 0, NULL },
 		{ "https://bad.test%3A80@good.test/", 0, NULL },
 		{ "https://bad.test@good.test/", 0, NULL },
@@ -239,6 +249,25 @@ static void test_headers_not_body(struct harness *h)
 	CHECK_EQ_INT(bad_host_alerts(h), 0, "a link in a header is not a body link");
 }
 
+/* an IPv4 bad host added and removed at run time: its other spellings go
+ * and come with it */
+static void test_ipv4_add_del(struct harness *h)
+{
+	struct sess s;
+	char err[256];
+
+	CHECK_EQ_INT(sg_policy_add_maps(&h->m, "bad-host", "198.51.100.99", err, sizeof(err)), 0,
+		     "policy add bad-host 198.51.100.99");
+	in_body(h, &s);
+	sess_send_str(&s, "http://3325256803/x\r\n.\r\n");
+	CHECK_EQ_INT(bad_host_alerts(h), 1, "the added IPv4 bad host matches as one number");
+	CHECK_EQ_INT(sg_policy_del_maps(&h->m, "bad-host", "198.51.100.99", err, sizeof(err)), 0,
+		     "policy del bad-host 198.51.100.99");
+	in_body(h, &s);
+	sess_send_str(&s, "http://3325256803/x http://0xc6.0x33.0x64.0x63/\r\n.\r\n");
+	CHECK_EQ_INT(bad_host_alerts(h), 0, "after del its other spellings are gone too");
+}
+
 int main(void)
 {
 	struct harness h;
@@ -255,6 +284,7 @@ int main(void)
 	test_headers_not_body(&h);
 	test_bdat_split(&h);
 	test_big_message(&h);
+	test_ipv4_add_del(&h);
 	h_close(&h);
 	return check_done();
 }
