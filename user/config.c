@@ -464,7 +464,7 @@ static int do_rate_limit(struct parse_ctx *c, const struct args *a, char *msg, s
 	end = parse_digits(a->v[0], SG_RATE_LIMIT_MAX, &v);
 	if (!end || !v || (strcmp(end, "/min") && strcmp(end, "/minute"))) {
 		snprintf(msg, n, "expected N/min with N from 1 to %u, not \"%s\"",
-			 SG_RATE_LIMIT_MAX, quote(a->v[0], q, sizeof(q)));
+			 (unsigned int)SG_RATE_LIMIT_MAX, quote(a->v[0], q, sizeof(q)));
 		return -EINVAL;
 	}
 	if (c->rate_line) {

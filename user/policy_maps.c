@@ -198,7 +198,7 @@ static int put_net(int fd, const struct sg_policy_net *n, __u32 gen, __u64 flags
 static int sweep(int fd, size_t key_size, size_t gen_off, __u32 gen, int same)
 {
 	size_t cap = 1024, n = 0;
-	char *keys = malloc(cap * key_size), cur[64], next[64];
+	char *keys = malloc(cap * key_size), cur[64] = { 0 }, next[64];
 	int have = 0, err = 0;
 
 	if (!keys)
