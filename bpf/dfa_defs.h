@@ -48,6 +48,7 @@ enum {
 	MC_PCT,
 	MC_APOS,
 	MC_BIN,    /* control bytes and bytes >= 0x7f */
+	MC_TAB,
 };
 
 /* actions: the byte loop stops for these and the callback handles them */
@@ -82,6 +83,7 @@ enum {
 	A_PCTDEC,       /* body: %XX in a host: decode it into the host */
 	A_LDOT,         /* a line starts with '.': dot-stuffing in DATA, content in BDAT */
 	A_ENTDEC,       /* body: an HTML character reference in a link's host ended */
+	A_WS,           /* body: a TAB in a link's host: stripped if quoted, else the end */
 	A_COUNT,        /* at most 256: the entry's top bits */
 };
 

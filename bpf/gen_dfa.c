@@ -41,6 +41,8 @@ static int cls_of(int c)
 	 * not printable, so a name holding them is no header name */
 	if (msg_classes && (c == '\v' || c == '\f'))
 		return MC_BIN;
+	if (msg_classes && c == '\t')
+		return MC_TAB;
 	if (c == ' ' || c == '\t' || c == '\v' || c == '\f')
 		return C_SP; /* Postfix's white space */
 	if (c == 0)
@@ -519,6 +521,16 @@ static const int url_end_cls[] = { C_SP, C_QUOTE, MC_APOS, C_LT, C_GT, C_NUL };
 
 #define N_OF(a) (int)(sizeof(a) / sizeof((a)[0]))
 
+static int tab_hosts[3];
+
+/* a TAB in a link's host: A_WS ends the host, unless the link is in a
+ * quoted attribute, where the browser strips the TAB (nothing hashed) */
+static void tab_in_hosts(void)
+{
+	for (int i = 0; i < 3; i++)
+		set(tab_hosts[i], MC_TAB, tab_hosts[i], 0, A_WS);
+}
+
 static void build_urls(int text, int cr, int blf)
 {
 	const int CAP = SG_DFA_CAP, HC = SG_DFA_HASH | SG_DFA_CAP, DC = SG_DFA_DOT | SG_DFA_CAP;
@@ -537,6 +549,10 @@ static void build_urls(int text, int cr, int blf)
 	int N_Q = new_state("N_Q"), N_Q2 = new_state("N_Q2");
 	int V_HOST = new_state("V_HOST"), V_HPCT1 = new_state("V_HPCT1"), V_HPCT2 = new_state("V_HPCT2");
 	int V_PORT = new_state("V_PORT"), N_SQ = new_state("N_SQ"), N_SQ2 = new_state("N_SQ2");
+
+	tab_hosts[0] = U_HOST;
+	tab_hosts[1] = V_HOST;
+	tab_hosts[2] = U_BARE;
 	int V_PPCT1 = new_state("V_PPCT1"), V_PPCT2 = new_state("V_PPCT2");
 	int i;
 
@@ -973,6 +989,12 @@ static void build_msg(void)
 	set(B_BDOT, C_LF, B_BLS, 0, A_BARE_DOT);
 
 	build_urls(B_TEXT, B_CR, B_BLS);
+
+	/* TAB is white space like SP everywhere but in a link's host, where a
+	 * browser strips it from a quoted attribute (A_WS decides) */
+	for (int st = 0; st < nstates; st++)
+		T[st][MC_TAB] = T[st][C_SP];
+	tab_in_hosts();
 }
 
 /* scan.h skips words without a byte below 0x0e: states may wait for CR and

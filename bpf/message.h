@@ -86,6 +86,11 @@ static __always_inline void sg_link_colon(struct sg_scan *sc)
 		return;
 	sg_token_reset(f, SG_WHERE_BODY);
 	sg_domain_start(f); /* the host may follow at once (https:bad.test) */
+	/* in a quoted attribute (href="https:...) a browser strips TABs */
+	if (((v >> (len == 6 ? 40 : 32)) & 0xff) == '"' || ((v >> (len == 6 ? 40 : 32)) & 0xff) == '\'')
+		f->flags |= SG_FLOW_QLINK;
+	else
+		f->flags &= ~SG_FLOW_QLINK;
 	/* "https:" / "http:" as one little-endian word into the aligned token */
 	*(__u64 *)f->token = len == 6 ? 0x00003a7370747468ULL : 0x0000003a70747468ULL;
 	f->tok_len = len;
@@ -305,6 +310,13 @@ static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		break;
 	case A_PCTDEC:
 		sg_pct_decode(sc);
+		break;
+	case A_WS:
+		/* a TAB in a host: stripped in a quoted attribute, else the end */
+		if (!(f->flags & SG_FLOW_QLINK)) {
+			sg_host_end(sc);
+			f->mstate = SG_M_B_TEXT;
+		}
 		break;
 	case A_ENTDEC: {
 		/* decoded before the URL is parsed: a delimiter is a delimiter */

@@ -161,6 +161,7 @@ enum sg_flow_flags {
 	SG_FLOW_IN_BODY   = 1 << 7, /* the current message's header block has ended */
 	SG_FLOW_BDAT_OPEN = 1 << 8, /* a chunked message awaits its LAST chunk */
 	SG_FLOW_UNREAD    = 1 << 9, /* this segment had message bytes left unread */
+	SG_FLOW_QLINK     = 1 << 10, /* the current link is in a quoted HTML attribute */
 };
 
 /* Global counters. sg_stats is a PERCPU_ARRAY with one entry whose value
