@@ -8,13 +8,13 @@
 
 #include "smtpguard.h" /* SG_DFA_NCLS, SG_DFA_MAX_STATES, struct sg_machine */
 
-#define SG_DFA_STATE_MASK 0x7f
+#define SG_DFA_STATE_MASK 0xff
 #define SG_DFA_CLS_SHIFT  6 /* log2(SG_DFA_NCLS) */
 
 /* entry flag bits */
-#define SG_DFA_HASH (1 << 7)  /* fold the byte into the current label's hash */
-#define SG_DFA_DOT  (1 << 8)  /* the byte ends a label: push its hash */
-#define SG_DFA_CAP  (1 << 9)  /* append the byte to the flow's token copy */
+#define SG_DFA_HASH (1 << 8)  /* fold the byte into the current label's hash */
+#define SG_DFA_DOT  (1 << 9)  /* the byte ends a label: push its hash */
+#define SG_DFA_CAP  (1 << 10) /* append the byte to the flow's token copy */
 #define SG_DFA_ACT_SHIFT 16
 
 /* byte classes */

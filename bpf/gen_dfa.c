@@ -8,8 +8,8 @@
  * keeping it a table keeps the BPF byte loop branch-light, which is what the
  * verifier and the clock both need (shared/notes/bpf-limits.md, section 4).
  *
- * Entry (u32): bits 0-6 next state, bit 7 hash the byte into the label hash,
- * bit 8 the byte ends a label ('.'), bit 9 capture the byte into the token,
+ * Entry (u32): bits 0-7 next state, bit 8 hash the byte into the label hash,
+ * bit 9 the byte ends a label ('.'), bit 10 capture the byte into the token,
  * bits 16-23 an action that the byte loop stops for (handled out of the loop).
  */
 #include <stdio.h>

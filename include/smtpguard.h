@@ -366,7 +366,7 @@ struct sg_event {
 /* A generated parser (bpf/gen_dfa.c): the BPF programs keep one for the
  * commands and one for the message in a writable data section. */
 #define SG_DFA_NCLS       64
-#define SG_DFA_MAX_STATES 128
+#define SG_DFA_MAX_STATES 256
 struct sg_machine {
 	__u32 dfa[SG_DFA_MAX_STATES * SG_DFA_NCLS]; /* next state, flags, action */
 	__u16 skip[SG_DFA_MAX_STATES]; /* SWAR skip mode of a state: see scan.h (0: none) */
