@@ -17,6 +17,9 @@
 #define SG_DFA_CAP  (1 << 10) /* append the byte to the flow's token copy */
 #define SG_DFA_ACT_SHIFT 16
 
+/* letters that get a class of their own in the message machine */
+#define SG_MSG_LETTERS 16
+
 /* byte classes */
 enum {
 	C_OTHER = 0,
@@ -39,8 +42,9 @@ enum {
 	C_NUL,     /* Postfix reads a command up to a NUL */
 	C_SEP,     /* ',' and ';' */
 	C_LETTER0, /* the verb letters, one class each, follow */
-	/* the message machine's URL punctuation, after its eight letters */
-	MC_SLASH = C_LETTER0 + 8,
+	/* the message machine's URL punctuation, after its sixteen letters
+	 * (From:, http(s), Content-Type and Content-Transfer-Encoding) */
+	MC_SLASH = C_LETTER0 + SG_MSG_LETTERS,
 	MC_QMARK,
 	MC_HASH,
 	MC_AMP,
@@ -49,7 +53,27 @@ enum {
 	MC_APOS,
 	MC_BIN,    /* control bytes and bytes >= 0x7f */
 	MC_TAB,
+	MC_DASH,   /* '-': header names, and "--" boundary lines */
 };
+
+
+/* the part machine's byte classes (quoted-printable, base64, skipped) */
+enum {
+	P_OTHER = 0,
+	P_HEX,     /* 0-9 A-F a-f: QP escapes; base64 too */
+	P_B64,     /* the rest of the base64 alphabet */
+	P_EQ,
+	P_CR,
+	P_LF,
+	P_SP,      /* SP and TAB */
+	P_DOT,
+	P_DASH,
+};
+
+/* the part machine's entry flags (its own meaning of bits 8-10) */
+#define SG_PDFA_QPHEX (1 << 8)  /* the second digit of =XX: emit the byte */
+#define SG_PDFA_B64   (1 << 9)  /* a base64 character: into the quantum */
+#define SG_PDFA_EMIT  (1 << 10) /* the byte is content: emit it */
 
 /* actions: the byte loop stops for these and the callback handles them */
 enum {
@@ -84,6 +108,14 @@ enum {
 	A_LDOT,         /* a line starts with '.': dot-stuffing in DATA, content in BDAT */
 	A_ENTDEC,       /* body: an HTML character reference in a link's host ended */
 	A_WS,           /* body: a TAB in a link's host: stripped if quoted, else the end */
+	A_CT_START,     /* "Content-Type:" read: its value follows */
+	A_CTE_START,    /* "Content-Transfer-Encoding:" read */
+	A_MTOK,         /* a MIME header token or quoted string ended (the byte after it) */
+	A_MSEP,         /* a MIME header separator between tokens: / ; = */
+	A_DASH,         /* a body line starts with '-': a MIME boundary line? */
+	A_QPLIT,        /* "=" and a byte that is no QP escape: both are content */
+	A_QPLIT2,       /* "=X" and a byte that is no hex digit: all three are content */
+	A_B64PAD,       /* '=' in base64: the quantum ends */
 	A_COUNT,        /* at most 256: the entry's top bits */
 };
 

@@ -21,6 +21,8 @@
 static unsigned int T[SG_DFA_MAX_STATES][SG_DFA_NCLS];
 /* the bytes a state waits for: words holding neither are skipped whole */
 static unsigned char skipb[SG_DFA_MAX_STATES], skipb2[SG_DFA_MAX_STATES];
+/* the part machine's skip modes, given directly (scan.h / part.h: 1, 5, 6) */
+static unsigned char pskip[SG_DFA_MAX_STATES];
 static char names[SG_DFA_MAX_STATES][32];
 static int nstates;
 
@@ -32,11 +34,27 @@ static unsigned char cret[SG_DFA_MAX_STATES];
 static const char *verb_letters = "EHLOMAIFRSTDBCP";
 static int letter_base = C_LETTER0;
 static int msg_classes; /* the message machine also has URL punctuation classes */
+static int part_classes; /* the part machine (QP, base64, skipped parts) has its own */
 
 static int cls_of(int c)
 {
 	const char *p;
 
+	if (part_classes) {
+		if (isxdigit(c))
+			return P_HEX;
+		if (isalpha(c) || c == '+' || c == '/')
+			return P_B64;
+		switch (c) {
+		case '=': return P_EQ;
+		case '\r': return P_CR;
+		case '\n': return P_LF;
+		case ' ': case '\t': return P_SP;
+		case '.': return P_DOT;
+		case '-': return P_DASH;
+		}
+		return P_OTHER;
+	}
 	/* in a message header, Postfix allows SP and TAB only; VT and FF are
 	 * not printable, so a name holding them is no header name */
 	if (msg_classes && (c == '\v' || c == '\f'))
@@ -77,6 +95,7 @@ static int cls_of(int c)
 		case '=': return MC_EQ;
 		case '%': return MC_PCT;
 		case '\'': return MC_APOS;
+		case '-': return MC_DASH;
 		}
 	}
 	if (isdigit(c))
@@ -131,7 +150,7 @@ static void line_end_default(int s, int start)
 /* Verb trie: words[] spelled from the line start; returns the state after the
  * last letter. States are shared by common prefixes (RSET/RCPT). */
 struct prefix {
-	char text[16];
+	char text[32];
 	int state;
 };
 static struct prefix prefixes[64];
@@ -465,7 +484,7 @@ static int copy_row_with(int dst, int src, int action)
 /* A From: value state folds: CRLF (or a bare LF) then SP/TAB continues it
  * where it was; anything else ends the header (A_FROM_END) and is read as
  * the start of the next header line. */
-static void fold(int x, const char *name, int h_ls, int h_bls)
+static void fold_act(int x, const char *name, int h_ls, int h_bls, int act)
 {
 	char nm[40];
 	int cr, lf, blf;
@@ -476,8 +495,8 @@ static void fold(int x, const char *name, int h_ls, int h_bls)
 	lf = new_state(nm);
 	snprintf(nm, sizeof(nm), "%s_BLF", name);
 	blf = new_state(nm);
-	set(x, C_CR, cr, 0, 0);
-	set(x, C_LF, blf, 0, 0);
+	set(x, C_CR, cr, 0, act);
+	set(x, C_LF, blf, 0, act);
 	copy_row_with(lf, h_ls, A_FROM_END);
 	copy_row_with(blf, h_bls, A_FROM_END);
 	set(lf, C_SP, x, 0, 0);
@@ -485,6 +504,55 @@ static void fold(int x, const char *name, int h_ls, int h_bls)
 	copy_row_with(cr, blf, A_FROM_END);
 	set(cr, C_SP, x, 0, 0);
 	set(cr, C_LF, lf, 0, 0);
+}
+
+static void fold(int x, const char *name, int h_ls, int h_bls)
+{
+	fold_act(x, name, h_ls, h_bls, 0);
+}
+
+static int find_state(const char *name)
+{
+	for (int s = 0; s < nstates; s++)
+		if (!strcmp(names[s], name))
+			return s;
+	fprintf(stderr, "gen_dfa: no state %s\n", name);
+	exit(1);
+}
+
+/* A header name spelled from the line start (any case), sharing prefixes;
+ * every state of it is otherwise a header name like any other. Returns the
+ * state after its last letter. */
+static int hdr_word(int h_ls, int h_name, const char *word)
+{
+	char buf[32] = "";
+	int s = h_ls;
+
+	for (size_t i = 0; word[i]; i++) {
+		int found = -1, cls = word[i] == '-' ? MC_DASH : letter_cls(word[i]);
+
+		buf[i] = word[i];
+		buf[i + 1] = 0;
+		for (int k = 0; k < nprefixes; k++)
+			if (!strcmp(prefixes[k].text, buf))
+				found = prefixes[k].state;
+		if (found < 0) {
+			char nm[40];
+
+			snprintf(nm, sizeof(nm), "HW_%s", buf);
+			for (char *q = nm; *q; q++)
+				if (*q == '-')
+					*q = '_';
+			found = new_state(nm);
+			for (int k = 0; k < SG_DFA_NCLS; k++)
+				T[found][k] = T[h_name][k];
+			snprintf(prefixes[nprefixes].text, sizeof(prefixes[nprefixes].text), "%s", buf);
+			prefixes[nprefixes++].state = found;
+			set(s, cls, found, 0, 0);
+		}
+		s = found;
+	}
+	return s;
 }
 
 static void comment_states(int c, int esc, int ret)
@@ -609,12 +677,12 @@ static void build_urls(int text, int cr, int blf)
 	set_all(U_ENT1, text, 0, A_HEND);
 	set(U_ENT1, MC_HASH, U_ENT2, CAP, 0);
 	for (i = C_ALPHA; i < SG_DFA_NCLS; i++)
-		if (i == C_ALPHA || (i >= C_LETTER0 && i < C_LETTER0 + 8))
+		if (i == C_ALPHA || (i >= C_LETTER0 && i < C_LETTER0 + SG_MSG_LETTERS))
 			set(U_ENT1, i, U_ENT2, CAP, 0);
 	line_ends(U_ENT1, text, cr, blf, A_HEND);
 	set_all(U_ENT2, text, 0, A_HEND);
 	for (i = C_ALPHA; i < SG_DFA_NCLS; i++)
-		if (i == C_ALPHA || i == C_DIGIT || (i >= C_LETTER0 && i < C_LETTER0 + 8))
+		if (i == C_ALPHA || i == C_DIGIT || (i >= C_LETTER0 && i < C_LETTER0 + SG_MSG_LETTERS))
 			set(U_ENT2, i, U_ENT2, CAP, 0);
 	set(U_ENT2, C_SEP, U_HOST, CAP, A_ENTDEC); /* ';' */
 	line_ends(U_ENT2, text, cr, blf, A_HEND);
@@ -718,7 +786,7 @@ static void build_urls(int text, int cr, int blf)
 	/* after the nested scheme: ':' raw or %3A, then any run of '/' or '\\'
 	 * raw or %2F / %5C, then the host (A_NSTART at the first slash) */
 	set(N_P, C_DIGIT, N_P3, CAP, 0);
-	set(N_P3, C_ALPHA, N_C, CAP, 0);
+	set(N_P3, letter_cls('A'), N_C, CAP, 0); /* %3A, %3a */
 	set(N_P3, C_DIGIT, N_C, CAP, 0);
 	const int slash_from[2] = { N_C, N_CS };
 	const int pct[2][2] = { { N_Q, N_Q2 }, { N_SQ, N_SQ2 } };
@@ -746,6 +814,51 @@ static void build_urls(int text, int cr, int blf)
 	set(N_CS, MC_PCT, N_SQ, CAP, 0);
 	/* "?url=//bad.test": a value that starts with slashes is a URL too */
 	set(U_PVAL, MC_SLASH, N_C, CAP, 0);
+}
+
+/* A MIME header's value (RFC 2045 5.1, 6.1): tokens and quoted strings,
+ * hashed like labels, between the tspecials; A_MTOK hands each finished
+ * token (and the byte that ended it) to the handler, which knows whether it
+ * is a type, a subtype, a parameter's name or its value. Comments are
+ * skipped; folded lines go on. Returns the state the value starts in. */
+static int mime_value_states(void)
+{
+	const int H = SG_DFA_HASH;
+	const int tspecials[] = { C_LPAREN, C_RPAREN, C_LT, C_GT, C_AT, C_SEP, C_COLON, C_BSLASH,
+				  MC_SLASH, C_LBRACK, C_RBRACK, MC_QMARK, MC_EQ, C_NUL, MC_BIN };
+	int pre = new_state("MV_PRE"), tok = new_state("MV_TOK"), qs = new_state("MV_QS");
+	int qpair = new_state("MV_QPAIR"), cmt = new_state("MV_CMT"), cmtesc = new_state("MV_CMTESC");
+
+	set_all(pre, tok, H, 0);
+	set(pre, C_SP, pre, 0, 0);
+	for (int i = 0; i < N_OF(tspecials); i++) {
+		set(pre, tspecials[i], pre, 0, A_MSEP);
+		set(tok, tspecials[i], pre, 0, A_MTOK);
+	}
+	set(pre, C_QUOTE, qs, 0, 0);
+	set(pre, C_LPAREN, cmt, SG_DFA_CAP, A_CMT_OPEN);
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		if (k != C_SP && k != C_QUOTE && k != C_LPAREN && k != C_CR && k != C_LF &&
+		    T[tok][k] == 0)
+			set(tok, k, tok, H, 0);
+	set(tok, C_SP, pre, 0, A_MTOK);
+	set(tok, C_QUOTE, qs, 0, A_MTOK);
+	set(tok, C_LPAREN, cmt, SG_DFA_CAP, A_MTOK); /* the handler opens the comment */
+	set_all(qs, qs, H, 0);
+	set(qs, C_QUOTE, pre, 0, A_MTOK);
+	set(qs, C_BSLASH, qpair, 0, 0);
+	set_all(qpair, qs, H, 0);
+	comment_states(cmt, cmtesc, pre);
+	return pre;
+}
+
+/* once the header line starts are complete: the value folds, or ends */
+static void mime_value_folds(int h_ls, int h_bls)
+{
+	fold_act(find_state("MV_PRE"), "MV_PRE", h_ls, h_bls, 0);
+	fold_act(find_state("MV_TOK"), "MV_TOK", h_ls, h_bls, A_MTOK);
+	fold_act(find_state("MV_QS"), "MV_QS", h_ls, h_bls, 0);
+	fold_act(find_state("MV_CMT"), "MV_CMT", h_ls, h_bls, 0);
 }
 
 static void build_msg(void)
@@ -810,6 +923,25 @@ static void build_msg(void)
 	set(H_NAMESP, C_COLON, H_LINE, 0, 0);
 	set(H_NAMESP, C_CR, B_CR, 0, A_BODY);
 	set(H_NAMESP, C_LF, B_BLS, 0, A_BODY);
+
+	/* Content-Type: and Content-Transfer-Encoding: (RFC 2045), any case:
+	 * their values are read as MIME tokens (mime_value_states) */
+	int mv_pre = mime_value_states();
+	const char *mime_hdrs[2] = { "CONTENT-TYPE", "CONTENT-TRANSFER-ENCODING" };
+	const int mime_acts[2] = { A_CT_START, A_CTE_START };
+	for (int w = 0; w < 2; w++) {
+		int e = hdr_word(H_LS, H_NAME, mime_hdrs[w]);
+		char nm[40];
+		int sp;
+
+		snprintf(nm, sizeof(nm), "HW_SP%d", w);
+		sp = new_state(nm);
+		for (int k = 0; k < SG_DFA_NCLS; k++)
+			T[sp][k] = T[H_NAMESP][k];
+		set(e, C_SP, sp, 0, 0);
+		set(e, C_COLON, mv_pre, 0, mime_acts[w]);
+		set(sp, C_COLON, mv_pre, 0, mime_acts[w]);
+	}
 	for (int k = 0; k < SG_DFA_NCLS; k++)
 		T[H_BLS][k] = T[H_LS][k];
 	set(H_BLS, C_DOT, H_BDOT, 0, A_LDOT);
@@ -959,6 +1091,7 @@ static void build_msg(void)
 				FV_DOM0, FV_DOMSP };
 	for (unsigned i = 0; i < sizeof(folding) / sizeof(folding[0]); i++)
 		fold(folding[i], names[folding[i]], H_LS, H_BLS);
+	mime_value_folds(H_LS, H_BLS);
 
 	/* the body: its lines (for the end of data), and links in them */
 	set_all(B_TEXT, B_TEXT, 0, 0);
@@ -987,6 +1120,13 @@ static void build_msg(void)
 	set_all(B_BDOT, B_TEXT, 0, 0);
 	set(B_BDOT, C_CR, B_CR, 0, A_BARE_DOT);
 	set(B_BDOT, C_LF, B_BLS, 0, A_BARE_DOT);
+
+	/* a body line that starts with "--" may be a MIME boundary: A_DASH
+	 * reads the line ahead and compares it with the open multiparts' */
+	set(B_LS, MC_DASH, B_TEXT, 0, A_DASH);
+	set(B_BLS, MC_DASH, B_TEXT, 0, A_DASH);
+	set(B_DOT, MC_DASH, B_TEXT, 0, A_DASH);
+	set(B_BDOT, MC_DASH, B_TEXT, 0, A_DASH);
 
 	build_urls(B_TEXT, B_CR, B_BLS);
 
@@ -1018,9 +1158,162 @@ static void reset_machine(void)
 	memset(skipb, 0, sizeof(skipb));
 	memset(skipb2, 0, sizeof(skipb2));
 	memset(cret, 0, sizeof(cret));
+	memset(pskip, 0, sizeof(pskip));
 	memset(names, 0, sizeof(names));
 	nstates = 0;
 	nprefixes = 0;
+}
+
+/* The link machine: the message machine's link states over decoded text,
+ * where a line start is just a line start (no dot lines, no boundaries).
+ * Same state numbers, so one set of handlers serves both. */
+static void link_only(void)
+{
+	const char *ls[] = { "B_LS", "B_BLS", "B_CR", "B_DOT", "B_DOTCR", "B_BDOT" };
+	int text = find_state("B_TEXT");
+
+	for (int i = 0; i < N_OF(ls); i++) {
+		int st = find_state(ls[i]);
+
+		for (int k = 0; k < SG_DFA_NCLS; k++)
+			T[st][k] = T[text][k];
+		skipb[st] = skipb[text];
+		skipb2[st] = skipb2[text];
+	}
+}
+
+/* ---- the part machine: the raw lines of a quoted-printable, base64 or
+ * skipped MIME part ----
+ *
+ * It keeps what SMTP and MIME need of the raw lines (dot-stuffing, the end
+ * of data, bare-LF dot lines, "--" lines that may be boundaries) and, for QP
+ * and base64, decodes: EMIT puts the byte into the decoded buffer, QPHEX the
+ * byte of "=XX", B64 the character into the current quantum. One family of
+ * states per encoding; part.h runs one family per program. */
+static void build_part_family(const char *pfx, int fam)
+{
+	const int E = SG_PDFA_EMIT, QP = fam == 0, B64 = fam == 1;
+	char nm[32];
+	int LS, BLS, DOT, BDOT, DOTCR, TEXT, CR, EQ = 0, EQH = 0, EQSP = 0, EQCR = 0;
+	const int te = QP ? E : 0; /* content bytes are emitted in QP */
+
+#define PST(v, n) (snprintf(nm, sizeof(nm), "%s_" n, pfx), v = new_state(nm))
+	PST(LS, "LS");
+	PST(BLS, "BLS");
+	PST(DOT, "DOT");
+	PST(BDOT, "BDOT");
+	PST(DOTCR, "DOTCR");
+	PST(TEXT, "TEXT");
+	PST(CR, "CR");
+	if (QP) {
+		PST(EQ, "EQ");
+		PST(EQH, "EQH");
+		PST(EQSP, "EQSP");
+		PST(EQCR, "EQCR");
+	}
+#undef PST
+	/* inside a line */
+	set_all(TEXT, TEXT, te, 0);
+	set(TEXT, P_CR, CR, te, 0);
+	set(TEXT, P_LF, BLS, te, 0);
+	if (QP)
+		set(TEXT, P_EQ, EQ, 0, 0);
+	if (B64) {
+		set(TEXT, P_HEX, TEXT, SG_PDFA_B64, 0);
+		set(TEXT, P_B64, TEXT, SG_PDFA_B64, 0);
+		set(TEXT, P_EQ, TEXT, 0, A_B64PAD);
+	}
+	pskip[TEXT] = QP ? 5 : B64 ? 6 : 1;
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[CR][k] = T[TEXT][k];
+	set(CR, P_LF, LS, te, 0);
+	/* a line start: a dot line, or a "--" line */
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[LS][k] = T[TEXT][k];
+	set(LS, P_DOT, DOT, 0, A_LDOT);
+	set(LS, P_DASH, TEXT, te, A_DASH);
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[BLS][k] = T[LS][k];
+	set(BLS, P_DOT, BDOT, 0, A_LDOT);
+	/* the dot of a dot-stuffed line is not content; ".\r\n" ends the data */
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[DOT][k] = T[LS][k];
+	set(DOT, P_DOT, TEXT, te, 0);
+	set(DOT, P_CR, DOTCR, 0, 0);
+	set(DOT, P_LF, BLS, 0, A_BARE_DOT);
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[DOTCR][k] = T[TEXT][k];
+	set(DOTCR, P_LF, LS, 0, A_EOD);
+	set(DOTCR, P_CR, CR, te, 0);
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[BDOT][k] = T[LS][k];
+	set(BDOT, P_DOT, TEXT, te, 0);
+	set(BDOT, P_CR, CR, 0, A_BARE_DOT);
+	set(BDOT, P_LF, BLS, 0, A_BARE_DOT);
+	if (!QP)
+		return;
+	/* =XX, and soft line breaks: "=" (and white space) at the end of a line */
+	set_all(EQ, TEXT, 0, A_QPLIT);
+	set(EQ, P_EQ, EQ, 0, A_QPLIT);
+	set(EQ, P_HEX, EQH, 0, 0);
+	set(EQ, P_SP, EQSP, 0, 0);
+	set(EQ, P_CR, EQCR, 0, 0);
+	set(EQ, P_LF, LS, 0, 0);
+	set_all(EQH, TEXT, 0, A_QPLIT2);
+	set(EQH, P_HEX, TEXT, SG_PDFA_QPHEX, 0);
+	set(EQH, P_EQ, EQ, 0, A_QPLIT2);
+	set(EQH, P_CR, CR, 0, A_QPLIT2);
+	set(EQH, P_LF, BLS, 0, A_QPLIT2);
+	set_all(EQSP, TEXT, 0, A_QPLIT);
+	set(EQSP, P_SP, EQSP, 0, 0);
+	set(EQSP, P_CR, EQCR, 0, 0);
+	set(EQSP, P_LF, LS, 0, 0);
+	for (int k = 0; k < SG_DFA_NCLS; k++)
+		T[EQCR][k] = T[TEXT][k];
+	set(EQCR, P_LF, LS, 0, 0);
+}
+
+static void build_part(void)
+{
+	build_part_family("Q", 0);
+	build_part_family("B", 1);
+	build_part_family("S", 2);
+}
+
+static unsigned long long label_hash(const char *w)
+{
+	unsigned long long h = SG_FNV_BASIS;
+
+	for (; *w; w++)
+		h = sg_label_step(h, (unsigned char)*w);
+	return h;
+}
+
+/* the MIME words the handlers compare a token's hash with */
+static void emit_hashes(void)
+{
+	static const char *w[][2] = {
+		{ "TEXT", "text" }, { "MULTIPART", "multipart" }, { "MESSAGE", "message" },
+		{ "RFC822", "rfc822" }, { "GLOBAL", "global" }, { "BOUNDARY", "boundary" },
+		{ "QP", "quoted-printable" }, { "BASE64", "base64" },
+	};
+
+	for (int i = 0; i < N_OF(w); i++)
+		printf("#define SG_HASH_%s 0x%016llxULL /* \"%s\" */\n", w[i][0], label_hash(w[i][1]),
+		       w[i][1]);
+	/* decoding: a hex digit's value, a base64 character's (0xff: none) */
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	printf("\n#define SG_HEXV_INIT { \\\n");
+	for (int c = 0; c < 256; c++)
+		printf("%d,%s", isxdigit(c) ? (isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10) : 0xff,
+		       c % 16 == 15 ? " \\\n" : " ");
+	printf("}\n\n#define SG_B64V_INIT { \\\n");
+	for (int c = 0; c < 256; c++) {
+		const char *q = c ? strchr(b64, c) : NULL;
+
+		printf("%d,%s", q ? (int)(q - b64) : 0xff, c % 16 == 15 ? " \\\n" : " ");
+	}
+	printf("}\n\n");
 }
 
 /* Prints one machine's tables as initialiser macros MACRO_CLS_INIT,
@@ -1031,7 +1324,7 @@ static void emit(const char *prefix, const char *macro, int fill)
 	int s, k;
 
 	printf("#define %s_NSTATES %d\n", macro, nstates);
-	for (s = 0; s < nstates; s++)
+	for (s = 0; prefix && s < nstates; s++)
 		printf("#define %s%s %d\n", prefix, names[s], s);
 	printf("\n#define %s_CLS_INIT { \\\n", macro);
 	for (k = 0; k < 256; k++)
@@ -1044,7 +1337,7 @@ static void emit(const char *prefix, const char *macro, int fill)
 	}
 	printf("}\n\n#define %s_SKIP_INIT { \\\n", macro);
 	for (s = 0; s < SG_DFA_MAX_STATES; s++)
-		printf("%d,%s", skipb2[s] == ':' ? (skipb[s] == ' ' ? 4 : 2) :
+		printf("%d,%s", pskip[s] ? pskip[s] : skipb2[s] == ':' ? (skipb[s] == ' ' ? 4 : 2) :
 				skipb2[s] == '?' ? 3 : skipb[s] ? 1 : 0,
 		       (s % 16 == 15) ? " \\\n" : " ");
 	printf("}\n\n#define %s_RET_INIT { \\\n", macro);
@@ -1062,12 +1355,25 @@ int main(void)
 	check_skips();
 	emit("SG_S_", "SG_DFA", 1 /* S_SKIP */);
 	reset_machine();
-	verb_letters = "FROMHTPS";
+	verb_letters = "FROMHTPSCNEYADIG"; /* SG_MSG_LETTERS */
 	letter_base = C_LETTER0;
 	msg_classes = 1;
 	build_msg();
 	check_skips();
 	emit("SG_M_", "SG_MDFA", 0);
+	/* the same machine over decoded text (QP, base64): links only - the
+	 * line starts of decoded text mean nothing to SMTP or MIME */
+	reset_machine();
+	build_msg();
+	link_only();
+	emit(NULL, "SG_LDFA", 0);
+	reset_machine();
+	msg_classes = 0;
+	part_classes = 1;
+	build_part();
+	emit("SG_P_", "SG_PDFA", 0);
+	part_classes = 0;
+	emit_hashes();
 	printf("#endif\n");
 	return 0;
 }

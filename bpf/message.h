@@ -24,7 +24,10 @@
 #ifndef SG_MSG_RESUMES
 #define SG_MSG_RESUMES 1
 #endif
-enum { SG_PROGI_MSG = 0, SG_PROGI_CMD = 1, SG_PROGI__COUNT };
+/* sg_progs slots: the message program and the part programs sit at their
+ * enum sg_mmode value */
+enum { SG_PROGI_MSG = SG_MM_MSG, SG_PROGI_CMD = 1, SG_PROGI_QP = SG_MM_QP, SG_PROGI_B64 = SG_MM_B64,
+       SG_PROGI_SKIP = SG_MM_SKIP, SG_PROGI__COUNT };
 
 /* A message ends (end of data, last BDAT chunk): a name or host still open
  * is finished first - a headers-only chunk may end right after From:. */
@@ -50,7 +53,10 @@ static __always_inline __u64 sg_bytes_before(struct sg_scan *sc, __u32 at, const
 	for (int i = n; i >= 1; i--) {
 		__u8 b = 0;
 
-		if (at >= start + i) {
+		if (sc->buf) {
+			/* decoded bytes: the 8 before the segment's are there too */
+			b = sc->buf[(at - i) & SG_DEC_MASK];
+		} else if (at >= start + i) {
 			__u8 *p = data + ((at - i) & SG_POS_MASK);
 
 			if ((void *)(p + 1) <= data_end)
@@ -98,16 +104,17 @@ static __always_inline void sg_link_colon(struct sg_scan *sc)
 	stat_inc(SG_STAT_urls);
 }
 
-/* a host in a link ended: match it against the bad hosts */
-static __noinline void sg_host_end(struct sg_scan *sc)
+__noinline int sg_host_end_g(struct sg_flow *f, const struct sg_flow_key *key)
 {
-	struct sg_flow *f = sc->f;
 	struct sg_config *cfg;
 	struct sg_name_val *hit;
 	enum sg_action action;
 
+	if (!f || !key)
+		return 0;
+
 	if (!f->dom_pending)
-		return;
+		return 0;
 	f->dom_pending = 0;
 	if (f->label_hash != SG_FNV_BASIS) {
 		f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = f->label_hash;
@@ -116,20 +123,28 @@ static __noinline void sg_host_end(struct sg_scan *sc)
 	}
 	cfg = config_get();
 	if (!cfg || !f->nlabels)
-		return;
+		return 0;
 	stat_inc(SG_STAT_hosts_checked);
 	hit = sg_match_name(&sg_bad_hosts, SG_FILTER_BAD_HOSTS, f, cfg->generation);
 	if (!hit)
-		return;
+		return 0;
 	action = cfg->actions[SG_REASON_BAD_REDIRECT_HOST & 7];
 	if (action == SG_ACTION_OFF)
-		return;
+		return 0;
 	if (action == SG_ACTION_BLOCK)
 		f->flags |= SG_FLOW_BLOCKED;
 	stat_inc(SG_STAT_alert_bad_host);
-	sg_source_count(&sc->pk->key, 0, 0, 1);
+	sg_source_count(key, 0, 0, 1);
 	if (sg_alert_allowed(f))
-		sg_emit(f, &sc->pk->key, SG_REASON_BAD_REDIRECT_HOST, SG_WHERE_BODY, action, hit, NULL);
+		sg_emit(f, key, SG_REASON_BAD_REDIRECT_HOST, SG_WHERE_BODY, action, hit, NULL);
+	return 0;
+}
+
+/* a host in a link ended: match it against the bad hosts (a global
+ * function: verified once) */
+static __always_inline void sg_host_end(struct sg_scan *sc)
+{
+	sg_host_end_g(sc->f, &sc->pk->key);
 }
 
 static __always_inline int sg_hexval(__u8 c)
@@ -197,7 +212,7 @@ static __always_inline void sg_message_close(struct sg_scan *sc)
 
 	if (f->dom_pending) {
 		if (f->where == SG_WHERE_HEADER_FROM)
-			sg_name_end(sc);
+			sg_msg_name_end(sc);
 		else
 			sg_host_end(sc);
 	}
@@ -252,50 +267,16 @@ static __always_inline int sg_entity(struct sg_scan *sc)
 	return val < 256 ? val : -1;
 }
 
-static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
+/* The link actions: the same in a body read as sent (the message machine)
+ * and in decoded text (the link machine, bpf/part.h). Returns 0 for an
+ * action that is not one of them. */
+static __always_inline int sg_link_action(struct sg_scan *sc, __u32 act)
 {
 	struct sg_flow *f = sc->f;
 
 	switch (act) {
-	case A_FROM_START:
-		if (f->from_headers < 255 && f->from_headers++ == 1)
-			stat_inc(SG_STAT_header_from_multiple);
-		sg_token_reset(f, SG_WHERE_HEADER_FROM);
-		break;
 	case A_AT:
 		sg_domain_start(f);
-		break;
-	case A_DEND:
-		sg_name_end(sc);
-		break;
-	case A_FROM_END:
-		/* a bare address ends with its header line */
-		if (f->dom_pending)
-			sg_name_end(sc);
-		f->where = SG_WHERE_NONE;
-		/* the line after From: ended the block (empty, or not a header) */
-		if (f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ||
-		    f->mstate == SG_M_B_TEXT || f->mstate == SG_M_B_CR)
-			f->flags |= SG_FLOW_IN_BODY;
-		break;
-	case A_LDOT:
-		/* BDAT has no dot-stuffing: the dot is the line's first byte */
-		if (f->phase == SG_PHASE_BDAT)
-			f->mstate = f->mstate == SG_M_H_DOT || f->mstate == SG_M_H_BDOT ?
-					    SG_M_H_NAME : SG_M_B_TEXT;
-		break;
-	case A_BODY:
-		f->flags |= SG_FLOW_IN_BODY;
-		break;
-	case A_CMT_OPEN:
-	case A_CMT_CLOSE:
-		sg_comment(f, act, &f->mstate, &sg_msg_machine);
-		break;
-	case A_BARE_DOT:
-		if (f->phase == SG_PHASE_BDAT)
-			break; /* a chunk has no dot lines: it is counted, not ended */
-		stat_inc(SG_STAT_bare_lf_dot);
-		sg_anomaly(f, &sc->pk->key, sg_what_bare_dot);
 		break;
 	case A_COLON:
 		sg_link_colon(sc);
@@ -337,14 +318,106 @@ static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		}
 		break;
 	}
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* a link still open where the text it is in ends (a part, the message) */
+static __always_inline void sg_link_flush(struct sg_scan *sc)
+{
+	if (sc->f->dom_pending && sc->f->where == SG_WHERE_BODY)
+		sg_host_end(sc);
+	sc->f->dom_pending = 0;
+}
+
+/* the message machine is in its body states: the header block has ended */
+static __always_inline int sg_msg_in_body(__u8 st)
+{
+	return st == SG_M_B_LS || st == SG_M_B_BLS || st == SG_M_B_TEXT || st == SG_M_B_CR;
+}
+
+static __noinline void sg_msg_action(struct sg_scan *sc, __u32 act, __u8 c)
+{
+	struct sg_flow *f = sc->f;
+
+	switch (act) {
+	case A_FROM_START:
+		/* only the message's own header block says who it is from */
+		if (f->flags & SG_FLOW_IN_PART) {
+			f->mstate = SG_M_H_LINE;
+			break;
+		}
+		if (f->from_headers < 255 && f->from_headers++ == 1)
+			stat_inc(SG_STAT_header_from_multiple);
+		sg_token_reset(f, SG_WHERE_HEADER_FROM);
+		break;
+	case A_DEND:
+		sg_msg_name_end(sc);
+		break;
+	case A_FROM_END:
+		/* a bare address ends with its header line */
+		if (f->dom_pending)
+			sg_msg_name_end(sc);
+		f->where = SG_WHERE_NONE;
+		f->mv_hdr = 0;
+		/* the line after it ended the block (empty, or not a header) */
+		if (sg_msg_in_body(f->mstate)) {
+			f->flags |= SG_FLOW_IN_BODY;
+			sg_part_begin(f);
+		}
+		break;
+	case A_LDOT:
+		/* BDAT has no dot-stuffing: the dot is the line's first byte */
+		if (f->phase == SG_PHASE_BDAT)
+			f->mstate = f->mstate == SG_M_H_DOT || f->mstate == SG_M_H_BDOT ?
+					    SG_M_H_NAME : SG_M_B_TEXT;
+		break;
+	case A_BODY:
+		f->flags |= SG_FLOW_IN_BODY;
+		sg_part_begin(f);
+		break;
+	case A_CMT_OPEN:
+	case A_CMT_CLOSE:
+		sg_comment(f, act, &f->mstate, &sg_msg_machine);
+		break;
+	case A_BARE_DOT:
+		if (f->phase == SG_PHASE_BDAT)
+			break; /* a chunk has no dot lines: it is counted, not ended */
+		stat_inc(SG_STAT_bare_lf_dot);
+		sg_anomaly(f, &sc->pk->key, sg_what_bare_dot);
+		break;
+	case A_CT_START:
+		sg_mime_header(f, MV_HDR_CT);
+		break;
+	case A_CTE_START:
+		sg_mime_header(f, MV_HDR_CTE);
+		break;
+	case A_MTOK:
+		sg_mime_token(f, c);
+		break;
+	case A_MSEP:
+		sg_mime_sep(f, c);
+		break;
+	case A_DASH:
+		/* the '-' was the line's first byte */
+		if (sg_bnd_start(sc, f->pos - 1) == SG_BND_YES) {
+			sg_link_flush(sc);
+			sg_bnd_apply(f);
+		}
+		break;
 	case A_EOD:
 		if (f->phase == SG_PHASE_BDAT) {
 			/* in a chunk ".\r\n" is just a line: go on where it was */
 			f->mstate = f->flags & SG_FLOW_IN_BODY ? SG_M_B_LS : SG_M_H_LS;
 			break;
 		}
+		sg_link_flush(sc);
 		sg_message_end(sc);
 		break;
+	default:
+		sg_link_action(sc, act);
 	}
 }
 
@@ -357,9 +430,10 @@ static long sg_msg_cb(__u32 index, void *vctx)
 
 	for (int r = 0; r < SG_MSG_RESUMES; r++) {
 		/* the message ended: what follows is for the command program */
-		if (f->phase != SG_PHASE_DATA && f->phase != SG_PHASE_BDAT)
+		if ((f->phase != SG_PHASE_DATA && f->phase != SG_PHASE_BDAT) ||
+		    f->mmode != SG_MM_MSG)
 			return 1;
-		act = sg_scan_chunk(sc, &sg_msg_machine, &f->mstate, &act_c, 1);
+		act = sg_scan_chunk(sc, &sg_msg_machine, &f->mstate, &act_c, 1, 0);
 		if (!act)
 			break;
 		sg_msg_action(sc, act, act_c);

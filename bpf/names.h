@@ -28,6 +28,7 @@ static __always_inline void sg_message_reset(struct sg_flow *f)
 	f->tail8 = 0;
 	f->from_headers = 0;
 	f->flags &= ~SG_FLOW_IN_BODY;
+	sg_mime_reset(f);
 }
 
 static __always_inline void sg_message_end(struct sg_scan *sc)
@@ -100,18 +101,22 @@ static __always_inline int sg_alert_allowed(struct sg_flow *f)
 }
 
 /* A domain ended: match it against our domains, check the source, alert. */
-static __noinline void sg_name_end(struct sg_scan *sc)
+/* A name ended: match its domain against ours, alert for an outside source. */
+static __always_inline int sg_name_end_body(struct sg_flow *f, const struct sg_flow_key *key)
 {
-	struct sg_flow *f = sc->f;
 	struct sg_config *cfg;
 	struct sg_name_val *hit;
 	enum sg_action action;
-	__u8 where = f->where;
+	__u8 where;
+
+	if (!f || !key)
+		return 0;
+	where = f->where;
 
 	/* an address without an '@' has no domain to match (an EHLO name is
 	 * all domain) */
 	if (where != SG_WHERE_HELO && !f->dom_pending)
-		return;
+		return 0;
 	/* the last label, unless the name ended with a dot (corp.example.) */
 	if (f->label_hash != SG_FNV_BASIS) {
 		f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = f->label_hash;
@@ -125,24 +130,44 @@ static __noinline void sg_name_end(struct sg_scan *sc)
 	f->dom_pending = 0;
 	cfg = config_get();
 	if (!cfg || where == SG_WHERE_NONE)
-		return;
+		return 0;
 	hit = sg_match_name(&sg_own_domains, SG_FILTER_OWN_DOMAINS, f, cfg->generation);
 	if (!hit)
-		return;
-	if (sg_source_trusted(&sc->pk->key, cfg->generation)) {
+		return 0;
+	if (sg_source_trusted(key, cfg->generation)) {
 		stat_inc(SG_STAT_trusted_suppressed);
-		return;
+		return 0;
 	}
 	action = cfg->actions[SG_REASON_SPOOFED_INTERNAL_DOMAIN & 7];
 	if (action == SG_ACTION_OFF)
-		return;
+		return 0;
 	if (action == SG_ACTION_BLOCK)
 		f->flags |= SG_FLOW_BLOCKED;
 	stat_inc(where == SG_WHERE_HELO ? SG_STAT_alert_helo :
 		 where == SG_WHERE_MAIL_FROM ? SG_STAT_alert_mail_from : SG_STAT_alert_header_from);
-	sg_source_count(&sc->pk->key, 0, 0, 1);
+	sg_source_count(key, 0, 0, 1);
 	if (sg_alert_allowed(f))
-		sg_emit(f, &sc->pk->key, SG_REASON_SPOOFED_INTERNAL_DOMAIN, where, action, hit, NULL);
+		sg_emit(f, key, SG_REASON_SPOOFED_INTERNAL_DOMAIN, where, action, hit, NULL);
+	return 0;
+}
+
+/* the command phase: a subprogram checked with its callers' states (as a
+ * global function the command program's verification more than doubles) */
+static __noinline void sg_name_end(struct sg_scan *sc)
+{
+	sg_name_end_body(sc->f, &sc->pk->key);
+}
+
+/* the message: a global function, checked once on its own (the message
+ * program's many callers of it would each walk it again) */
+__noinline int sg_name_end_g(struct sg_flow *f, const struct sg_flow_key *key)
+{
+	return sg_name_end_body(f, key);
+}
+
+static __always_inline void sg_msg_name_end(struct sg_scan *sc)
+{
+	sg_name_end_g(sc->f, &sc->pk->key);
 }
 
 /* what an anomaly alert says, as its value */

@@ -44,11 +44,23 @@ struct sg_machine sg_msg_machine SEC(".data.dfa") = {
  * the verifier's work would grow with the square of the chunk. */
 __u64 sg_label_basis SEC(".data.dfa") = SG_FNV_BASIS;
 
+/* Decoded bytes of the current segment (bpf/part.h): the link machine reads
+ * them here. b[0..7] hold the 8 decoded bytes before them (a link's scheme
+ * looked back at), the segment's start at b[8]. */
+#define SG_DEC_MASK  0x1fff
+#define SG_DEC_LIMIT (4096 - 16) /* decoded per pass; a longer segment takes more */
+struct sg_decoded {
+	__u8 b[SG_DEC_SIZE];
+};
+
 struct sg_scan {
 	struct xdp_md *xdp;
 	struct sg_flow *f;
 	struct sg_pkt *pk;
 	__u32 mstart; /* the message program: its first byte in this packet */
+	__u32 dlen;   /* the part programs: bytes decoded into buf's segment */
+	__u8 *buf;    /* set while the link machine reads decoded bytes */
+	struct sg_decoded *dec; /* the part programs: where the raw pass decodes to */
 };
 
 static __always_inline void sg_capture_word(struct sg_flow *f, __u64 w, __u64 n)
@@ -66,9 +78,10 @@ static __always_inline void sg_capture_word(struct sg_flow *f, __u64 w, __u64 n)
 /* Steps machine m over at most SG_CHUNK bytes from f->pos, its state in
  * *statep (a field of the flow); returns the action that stopped it (0:
  * none) and the byte that carried it in *act_c. links: the machine has the
- * link scanner's skip modes (2 and 3). */
+ * link scanner's skip modes (2 and 3); inbuf: it reads decoded bytes in
+ * sc->buf (positions are offsets there), not the packet. */
 static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine *m, __u8 *statep,
-					   __u8 *act_c, const int links)
+					   __u8 *act_c, const int links, const int inbuf)
 {
 	struct sg_flow *f = sc->f;
 	void *data = (void *)(long)sc->xdp->data;
@@ -83,6 +96,11 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 		__u64 n;
 		__u8 *p;
 
+		/* end read again: the word test below narrows its range on some
+		 * paths only, and states that differ that way at the loop head
+		 * would each be walked again (verified insns grew with the
+		 * square of the chunk) */
+		end = f->end;
 		if (pos >= end)
 			break;
 		sk = m->skip[s & SG_DFA_STATE_MASK];
@@ -91,8 +109,8 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 			 * jump to the first. Modes (the machine's skip table):
 			 * 1 line ends; 2 line ends and ':' (idle link scanner);
 			 * 3 a link's path and query; 4 a header name. */
-			p = data + pos;
-			if (pos + 8 <= end && (void *)(p + 8) <= data_end) {
+			p = inbuf ? sc->buf + (pos & SG_DEC_MASK) : data + pos;
+			if (inbuf ? pos + 8 <= end : pos + 8 <= end && (void *)(p + 8) <= data_end) {
 				__u64 w = *(__u64 *)p;
 				/* states wait for line ends: stop at any byte
 				 * below 0x0e ("hasless", one test for CR and LF; a
@@ -144,8 +162,8 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 				pos = (pos + n) & SG_POS_MASK;
 			}
 		}
-		p = data + pos;
-		if ((void *)(p + 1) > data_end) {
+		p = inbuf ? sc->buf + (pos & SG_DEC_MASK) : data + pos;
+		if (!inbuf && (void *)(p + 1) > data_end) {
 			pos = end;
 			break;
 		}

@@ -211,7 +211,7 @@ static long sg_scan_cb(__u32 index, void *vctx)
 			return sg_skip_phase(sc);
 		if (f->state == SG_S_L_START)
 			sg_line_start(sc);
-		act = sg_scan_chunk(sc, &sg_cmd_machine, &f->state, &act_c, 0);
+		act = sg_scan_chunk(sc, &sg_cmd_machine, &f->state, &act_c, 0, 0);
 		if (!act)
 			break;
 		sg_action(sc, act, act_c);

@@ -17,9 +17,11 @@
 #include "emit.h"
 #include "match.h"
 #include "scan.h"
+#include "mime.h"
 #include "names.h"
 #include "smtp.h"
 #include "message.h"
+#include "part.h"
 
 #define TC_ACT_OK 0
 
@@ -146,7 +148,7 @@ static __always_inline void sg_smtp_parse(struct xdp_md *ctx, struct sg_flow *f,
 	    f->tail_left >= 2) {
 		f->tail_left--;
 		stat_inc(SG_STAT_msg_tail_calls);
-		bpf_tail_call(ctx, &sg_progs, SG_PROGI_MSG);
+		bpf_tail_call(ctx, &sg_progs, f->mmode & 7);
 		/* not there (cannot happen once loaded): read it here, end of data only */
 		stat_inc(SG_STAT_tail_call_failed);
 		f->tail_left = 0;
@@ -265,8 +267,71 @@ int sg_xdp_ingress(struct xdp_md *ctx)
 	return sg_client_segment(ctx, &pk, cfg);
 }
 
+/* BDAT: only the chunk's own bytes are message; returns the segment's end */
+static __always_inline __u32 sg_msg_clip(struct sg_flow *f)
+{
+	__u32 end = f->end;
+
+	if (f->phase == SG_PHASE_BDAT && f->bdat_left < end - f->pos)
+		f->end = f->pos + f->bdat_left;
+	return end;
+}
+
+/* after a pass over a chunk's bytes: what is left of it, and its end */
+static __always_inline void sg_msg_unclip(struct sg_scan *sc, __u32 start, __u32 end, int bdat)
+{
+	struct sg_flow *f = sc->f;
+
+	if (!bdat)
+		return;
+	f->bdat_left -= f->pos - start;
+	f->end = end;
+	if (!f->bdat_left) {
+		if (f->bdat_last) {
+			sg_message_close(sc);
+		} else {
+			f->phase = SG_PHASE_COMMAND;
+			f->flags |= SG_FLOW_BDAT_OPEN; /* more chunks to come */
+		}
+		f->bdat_last = 0;
+		f->state = SG_S_L_START;
+	}
+}
+
+/* A "--" line cut by the previous segment's end: is it a boundary? */
+static __always_inline int sg_bnd_resume(struct sg_scan *sc)
+{
+	return (sc->f->flags & SG_FLOW_BND_PEND) && sg_bnd_scan(sc, sc->f->pos) == SG_BND_YES;
+}
+
+/* Where the rest of the segment goes: the program of the current part (a
+ * boundary or a header block changed it), or back to the commands. */
+static __always_inline void sg_msg_hand_over(struct xdp_md *ctx, struct sg_flow *f, int from_mmode)
+{
+	if (f->pos >= f->end)
+		return;
+	if (!f->tail_left)
+		return; /* counted by the caller */
+	f->tail_left--;
+	if (f->phase == SG_PHASE_COMMAND) {
+		f->flags |= SG_FLOW_REENTRY;
+		bpf_tail_call(ctx, &sg_progs, SG_PROGI_CMD);
+		f->flags &= ~SG_FLOW_REENTRY;
+		f->state = SG_S_S_SKIP;
+	} else if (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) {
+		if (f->mmode == from_mmode && from_mmode == SG_MM_MSG)
+			return; /* callbacks ran out: counted by the caller */
+		stat_inc(SG_STAT_part_tail_calls);
+		bpf_tail_call(ctx, &sg_progs, f->mmode & 7);
+	} else {
+		return;
+	}
+	stat_inc(SG_STAT_tail_call_failed);
+}
+
 /* The message of a session, handed over by sg_xdp_ingress at its first byte
- * (see message.h); hands the rest of the segment back at the end of data. */
+ * (see message.h): its header blocks and the parts sent as they are; hands
+ * the rest on to a part program (part.h) or back to the commands. */
 SEC("xdp")
 int sg_xdp_msg(struct xdp_md *ctx)
 {
@@ -282,45 +347,114 @@ int sg_xdp_msg(struct xdp_md *ctx)
 	if (!f)
 		return XDP_PASS;
 	sc.f = f;
-	if (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) {
+	if ((f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) && f->mmode == SG_MM_MSG) {
 		/* a BDAT chunk: exactly its bytes go through the message machine
 		 * (one bpf_loop call site: each is verified on its own) */
-		__u32 end = f->end, start = f->pos;
+		__u32 start = f->pos, end = sg_msg_clip(f);
 		int bdat = f->phase == SG_PHASE_BDAT;
 
 		sc.mstart = start;
-		if (bdat && f->bdat_left < end - start)
-			f->end = start + f->bdat_left;
+		if (sg_bnd_resume(&sc)) {
+			sg_link_flush(&sc);
+			sg_bnd_apply(f);
+		}
 		bpf_loop(SG_MAX_CALLBACKS, sg_msg_cb, &sc, 0);
 		/* the last bytes read, for a link's scheme cut by the segment end */
 		if (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT)
 			f->tail8 = sg_bytes_before(&sc, f->pos, 8);
-		if (bdat) {
-			f->bdat_left -= f->pos - start;
-			f->end = end;
-			if (!f->bdat_left) {
-				if (f->bdat_last) {
-					sg_message_close(&sc);
-				} else {
-					f->phase = SG_PHASE_COMMAND;
-					f->flags |= SG_FLOW_BDAT_OPEN; /* more chunks to come */
-				}
-				f->bdat_last = 0;
-				f->state = SG_S_L_START;
-			}
-		}
+		sg_msg_unclip(&sc, start, end, bdat);
 	}
-	if (f->pos < f->end && f->phase == SG_PHASE_COMMAND && f->tail_left) {
-		f->tail_left--;
-		f->flags |= SG_FLOW_REENTRY;
-		bpf_tail_call(ctx, &sg_progs, SG_PROGI_CMD);
-		f->flags &= ~SG_FLOW_REENTRY;
-		stat_inc(SG_STAT_tail_call_failed);
-		f->state = SG_S_S_SKIP;
-	} else if (f->pos < f->end) {
+	sg_msg_hand_over(ctx, f, SG_MM_MSG);
+	if (f->pos < f->end && (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT))
 		stat_inc(SG_STAT_parse_budget);
-	}
 	return sg_segment_end(f, &pk);
+}
+
+/* A part program: fam's raw pass, the link pass over what it decoded, then
+ * a boundary or the end of data it stopped at. */
+static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sg_pkt pk = {};
+	struct sg_scan sc = { .xdp = ctx, .pk = &pk };
+	struct sg_decoded *d;
+	struct sg_flow *f;
+	__u32 zero = 0;
+
+	if (sg_parse(data, data_end, &pk, 1))
+		return XDP_PASS;
+	f = bpf_map_lookup_elem(&sg_flows, &pk.key);
+	d = bpf_map_lookup_elem(&sg_decoded, &zero);
+	if (!f || !d)
+		return XDP_PASS;
+	sc.f = f;
+	sc.dec = d;
+	if ((f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) &&
+	    f->mmode == (fam == SG_FAM_QP ? SG_MM_QP : fam == SG_FAM_B64 ? SG_MM_B64 : SG_MM_SKIP)) {
+		__u32 start = f->pos, end = sg_msg_clip(f);
+		int bdat = f->phase == SG_PHASE_BDAT;
+
+		sc.mstart = start;
+		f->pend = sg_bnd_resume(&sc) ? SG_PEND_BND : 0;
+		if (!f->pend) {
+			/* the decoded bytes before this segment's, for look-backs */
+			*(__u64 *)d->b = __builtin_bswap64(f->dtail8);
+			if (fam == SG_FAM_QP)
+				bpf_loop(SG_MAX_CALLBACKS, sg_part_cb_qp, &sc, 0);
+			else if (fam == SG_FAM_B64)
+				bpf_loop(SG_MAX_CALLBACKS, sg_part_cb_b64, &sc, 0);
+			else
+				bpf_loop(SG_MAX_CALLBACKS, sg_part_cb_skip, &sc, 0);
+		}
+#ifndef SG_NO_LINKPASS
+		if (fam != SG_FAM_SKIP && sc.dlen) {
+			__u16 rpos = f->pos, rend = f->end;
+
+			stat_add(fam == SG_FAM_QP ? SG_STAT_qp_bytes : SG_STAT_base64_bytes, sc.dlen);
+			f->pos = 8;
+			f->end = 8 + (sc.dlen & SG_DEC_MASK);
+			sc.buf = d->b;
+			bpf_loop(SG_MAX_CALLBACKS, sg_link_cb, &sc, 0);
+			f->dtail8 = sg_bytes_before(&sc, f->end, 8);
+			sc.buf = NULL;
+			f->pos = rpos;
+			f->end = rend;
+		}
+#endif
+		if (fam == SG_FAM_SKIP)
+			stat_add(SG_STAT_mime_bytes_skipped, f->pos - start);
+		if (f->pend == SG_PEND_BND) {
+			sg_link_flush(&sc);
+			sg_bnd_apply(f);
+		} else if (f->pend == SG_PEND_EOD) {
+			sg_message_close(&sc);
+		}
+		f->pend = 0;
+		sg_msg_unclip(&sc, start, end, bdat);
+	}
+	sg_msg_hand_over(ctx, f, -1);
+	if (f->pos < f->end && (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT))
+		stat_inc(SG_STAT_parse_budget);
+	return sg_segment_end(f, &pk);
+}
+
+SEC("xdp")
+int sg_xdp_qp(struct xdp_md *ctx)
+{
+	return sg_part_prog(ctx, SG_FAM_QP);
+}
+
+SEC("xdp")
+int sg_xdp_b64(struct xdp_md *ctx)
+{
+	return sg_part_prog(ctx, SG_FAM_B64);
+}
+
+SEC("xdp")
+int sg_xdp_skip(struct xdp_md *ctx)
+{
+	return sg_part_prog(ctx, SG_FAM_SKIP);
 }
 
 /* The code of the last reply line in the segment ('2'..'5'), or 0. Replies

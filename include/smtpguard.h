@@ -162,7 +162,20 @@ enum sg_flow_flags {
 	SG_FLOW_BDAT_OPEN = 1 << 8, /* a chunked message awaits its LAST chunk */
 	SG_FLOW_UNREAD    = 1 << 9, /* this segment had message bytes left unread */
 	SG_FLOW_QLINK     = 1 << 10, /* the current link is in a quoted HTML attribute */
+	SG_FLOW_IN_PART   = 1 << 11, /* past the message's own headers into a MIME part */
+	SG_FLOW_BND_PEND  = 1 << 12, /* a "--" line was cut by the segment end: a boundary? */
 };
+
+/* MIME: which program reads the current part's bytes; the values are the
+ * program's slot in sg_progs (bpf/message.h) */
+enum sg_mmode {
+	SG_MM_MSG = 0,  /* headers, and parts sent as they are (7bit, 8bit, binary) */
+	SG_MM_QP = 2,   /* a quoted-printable text part: decoded, then its links */
+	SG_MM_B64 = 3,  /* a base64 text part */
+	SG_MM_SKIP = 4, /* a part that is not text (or a preamble, an epilogue): counted */
+};
+#define SG_MIME_DEPTH 4     /* nested multiparts followed; deeper ones are read as text */
+#define SG_DEC_SIZE (8192 + 32) /* the decoded-bytes buffer: positions & 0x1fff, a word and slack */
 
 /* Global counters. sg_stats is a PERCPU_ARRAY with one entry whose value
  * is struct sg_stats: one named u64 per counter, so `bpftool map dump name
@@ -214,7 +227,14 @@ enum sg_flow_flags {
 	X(urls)               /* http(s) links seen in message bodies */ \
 	X(hosts_checked)      /* link and parameter hosts matched against sg_bad_hosts */ \
 	X(alert_bad_host) \
-	X(messages_unread)    /* segments whose later messages were past the tail-call budget */
+	X(messages_unread)    /* segments whose later messages were past the tail-call budget */ \
+	X(mime_parts)         /* MIME parts whose headers were read */ \
+	X(mime_parts_skipped) /* parts not read (not text or message): their bytes below */ \
+	X(mime_bytes_skipped) /* bytes of skipped parts, preambles and epilogues */ \
+	X(qp_bytes)           /* quoted-printable bytes decoded */ \
+	X(base64_bytes)       /* base64 bytes decoded */ \
+	X(mime_errors)        /* a multipart without boundary, or nested past SG_MIME_DEPTH */ \
+	X(part_tail_calls)    /* segments handed between the message and part programs */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -285,6 +305,29 @@ struct sg_flow {
 	__u64 label_hash;    /* FNV-1a of the current label */
 	__u64 labels[SG_MAX_LABELS];
 	__u64 bdat_left;     /* bytes of the current BDAT chunk still to come */
+	/* MIME (bpf/mime.h, bpf/part.h) */
+	__u8 mmode;          /* enum sg_mmode: the program that reads the current part */
+	__u8 mdepth;         /* open multiparts: their boundaries in bnd[] */
+	__u8 part_ct;        /* what the Content-Type being read says (mime.h) */
+	__u8 part_cte;       /* what the Content-Transfer-Encoding says */
+	__u8 mv_stage;       /* where in a Content-Type value the reader is */
+	__u8 mv_hdr;         /* the MIME header being read: 1 type, 2 encoding */
+	__u8 pstate;         /* the part machine's state (QP, base64, skipped) */
+	__u8 p_prev;         /* the raw byte before the part machine's position */
+	__u8 b64_n;          /* base64 characters in the open quantum */
+	__u8 bnd_n;          /* bytes of a "--" line read so far */
+	__u8 bnd_level;      /* the boundary line found: its multipart, */
+	__u8 bnd_close;      /* whether it closes it, */
+	__u16 bnd_next;      /* the position after it, */
+	__u8 bnd_lf;         /* and whether its LF is still to come */
+	__u8 pend;           /* a boundary or the end of data waits for the link pass */
+	__u32 b64_acc;       /* the open quantum's bits */
+	__u32 mv_is_bnd;     /* the Content-Type parameter being read is boundary= */
+	__u64 bnd_h;         /* the "--" line's hash so far */
+	__u64 bnd_hend;      /* ... up to its last non-blank byte */
+	__u64 part_bnd;      /* the boundary parameter of the headers being read */
+	__u64 bnd[SG_MIME_DEPTH]; /* the open multiparts' boundaries, hashed */
+	__u64 dtail8;        /* the last 8 decoded bytes of the current part */
 	char token[SG_TOKEN_MAX] SG_ALIGNED8;
 	char helo[SG_HELO_MAX] SG_ALIGNED8;
 };

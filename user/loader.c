@@ -44,20 +44,27 @@ static const char *public_maps[] = { SG_MAP_FLOWS, SG_MAP_SOURCES, SG_MAP_OWN_DO
 				     SG_MAP_CONFIG, SG_MAP_STATS, SG_MAP_EVENTS, SG_MAP_NAME_FILTER,
 				     SG_MAP_PROGS };
 
-/* The command program hands message bytes to the message program and gets
- * them back through sg_progs: both slots must be set before any packet. */
+/* The command program hands message bytes to the message program, which
+ * hands decoded and skipped parts to the part programs, and the rest back
+ * through sg_progs: every slot must be set before any packet. */
 static int fill_prog_array(struct smtpguard *skel)
 {
 	int map = bpf_map__fd(skel->maps.sg_progs);
-	__u32 msg = 0, cmd = 1;
-	int fd;
+	struct {
+		__u32 slot;
+		struct bpf_program *prog;
+	} slots[] = {
+		{ SG_MM_MSG, skel->progs.sg_xdp_msg },  { 1, skel->progs.sg_xdp_ingress },
+		{ SG_MM_QP, skel->progs.sg_xdp_qp },    { SG_MM_B64, skel->progs.sg_xdp_b64 },
+		{ SG_MM_SKIP, skel->progs.sg_xdp_skip },
+	};
 
-	fd = bpf_program__fd(skel->progs.sg_xdp_msg);
-	if (bpf_map_update_elem(map, &msg, &fd, BPF_ANY))
-		return -errno;
-	fd = bpf_program__fd(skel->progs.sg_xdp_ingress);
-	if (bpf_map_update_elem(map, &cmd, &fd, BPF_ANY))
-		return -errno;
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		int fd = bpf_program__fd(slots[i].prog);
+
+		if (bpf_map_update_elem(map, &slots[i].slot, &fd, BPF_ANY))
+			return -errno;
+	}
 	return 0;
 }
 
