@@ -30,6 +30,62 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* quoted-printable as mail clients write it: '=' escaped, lines of at most
+ * 76 with soft breaks; exactly len bytes out */
+static void qp_encode(char *out, const char *in, size_t len)
+{
+	size_t o = 0, col = 0;
+
+	for (; o < len; in++) {
+		char t[4];
+		int k = 0;
+
+		if (*in == '\r' || *in == '\n') {
+			t[k++] = *in;
+			if (*in == '\n')
+				col = 0;
+		} else if (*in == '=') {
+			memcpy(t, "=3D", 3);
+			k = 3;
+		} else {
+			t[k++] = *in;
+		}
+		if (*in != '\r' && *in != '\n' && col + k > 75) {
+			for (const char *sb = "=\r\n"; *sb && o < len; sb++)
+				out[o++] = *sb;
+			col = 0;
+		}
+		for (int i = 0; i < k && o < len; i++)
+			out[o++] = t[i];
+		col += k;
+	}
+	out[len] = 0;
+}
+
+/* base64 in lines of 76; exactly len bytes out */
+static void b64_encode(char *out, const char *in, size_t len)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0, col = 0;
+
+	for (; o < len; in += 3) {
+		unsigned v = (unsigned char)in[0] << 16 | (unsigned char)in[1] << 8 |
+			     (unsigned char)in[2];
+
+		for (int k = 0; k < 4 && o < len; k++) {
+			out[o++] = a[(v >> (18 - 6 * k)) & 63];
+			if (++col == 76) {
+				if (o < len)
+					out[o++] = '\r';
+				if (o < len)
+					out[o++] = '\n';
+				col = 0;
+			}
+		}
+	}
+	out[len] = 0;
+}
+
 static int empty_prog(void)
 {
 	struct bpf_insn insns[] = {
@@ -68,9 +124,9 @@ static void verifier_figures(int fd, const char *name)
 	       info.xlated_prog_len / 8, info.jited_prog_len, info.verified_insns);
 }
 
-/* The link cases again with 1,000,000 bad hosts in the policy: the name
+/* The link cases again with count bad hosts in the policy: the name
  * prefilter should keep them flat. */
-static void million(struct harness *h, struct bcase *cases, int n)
+static void policy_size(struct harness *h, struct bcase *cases, int n, int count)
 {
 	struct sg_policy pol;
 	char err[256];
@@ -82,7 +138,7 @@ static void million(struct harness *h, struct bcase *cases, int n)
 		return;
 	/* one config text: the parser's duplicate index keeps this linear */
 	o = snprintf(text, cap, "internal-domain corp.example\n");
-	for (int i = 0; i < 1000000; i++)
+	for (int i = 0; i < count; i++)
 		o += snprintf(text + o, cap - o, "bad-host h%d.bad%d.test\n", i, i % 9973);
 	sg_policy_init(&pol);
 	if (sg_config_parse_string(text, "bench.conf", &pol, err, sizeof(err))) {
@@ -97,7 +153,7 @@ static void million(struct harness *h, struct bcase *cases, int n)
 		return;
 	}
 	sg_policy_free(&pol);
-	printf("with 1,000,000 bad hosts (link cases; min / median / max ns, GB/s):\n");
+	printf("with %d bad hosts (link cases; min / median / max ns, GB/s):\n", count);
 	for (int i = 0; i < n; i++) {
 		if (strncmp(cases[i].name, "body ", 5))
 			continue;
@@ -120,7 +176,7 @@ int main(void)
 	struct sg_load_opts lo = { .ignore_seq = 1, .ringbuf_bytes = 1 << 26 };
 	struct sg_globals g = {};
 	struct harness h;
-	static struct bcase cases[16];
+	static struct bcase cases[24];
 	int n = 0, empty;
 	char data[1449], mail_hit[64], cmd40[64];
 	/* payload lengths come from strlen: a stray NUL would leave the flow
@@ -146,8 +202,14 @@ int main(void)
 	h.xdp_fd = bpf_program__fd(h.skel->progs.sg_xdp_ingress);
 	h.tc_fd = bpf_program__fd(h.skel->progs.sg_tc_egress);
 	h.rb = ring_buffer__new(h.m.events, h_on_event, &h, NULL);
+	/* ten bad hosts; the link cases run again with 10,000 and 1,000,000 */
 	if (!h.rb || h_apply(&h, "port 25\ninternal-domain corp.example\n"
-				 "trusted-net 203.0.113.0/24\n"))
+				 "trusted-net 203.0.113.0/24\nbad-host h1.bad1.test\n"
+				 "bad-host h2.bad2.test\nbad-host h3.bad3.test\n"
+				 "bad-host h4.bad4.test\nbad-host h5.bad5.test\n"
+				 "bad-host h6.bad6.test\nbad-host h7.bad7.test\n"
+				 "bad-host h8.bad8.test\nbad-host h9.bad9.test\n"
+				 "bad-host h10.bad10.test\n"))
 		return 1;
 	empty = empty_prog();
 	if (empty < 0) {
@@ -242,6 +304,37 @@ int main(void)
 		prepare(&h, &cases[n++], "body HTML links", 30008, body_setup, html, 1448);
 	}
 
+	/* MIME parts: URL-dense HTML (the same as above) sent quoted-printable
+	 * and base64, and a base64 attachment that is skipped */
+	{
+		static char src[4096], qp[1449], b64[1449], att[1449];
+		const char *qp_setup = "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n"
+				       "Content-Type: text/html; charset=utf-8\r\n"
+				       "Content-Transfer-Encoding: quoted-printable\r\n\r\n";
+		const char *b64_setup = "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n"
+					"Content-Type: text/html; charset=utf-8\r\n"
+					"Content-Transfer-Encoding: base64\r\n\r\n";
+		const char *att_setup = "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n"
+					"Content-Type: application/pdf\r\n"
+					"Content-Transfer-Encoding: base64\r\n\r\n";
+		size_t o = 0;
+
+		for (int i = 0; o < 3000; i++)
+			o += snprintf(src + o, sizeof(src) - o, i % 4 == 3 ?
+				      "<a href=\"https://r.good.test/c?u=https%%3A%%2F%%2Fw%d.example.test"
+				      "%%2Fp&id=%d\">offer %d</a><br>\r\n" :
+				      "<a href=\"https://w%d.example.test/p/page?utm_source=news&id=%d\">"
+				      "news %d</a><br>\r\n", i, i, i);
+		qp_encode(qp, src, 1448);
+		prepare(&h, &cases[n++], "body QP HTML", 30009, qp_setup, qp, 1448);
+		b64_encode(b64, src, 1448);
+		prepare(&h, &cases[n++], "body b64 HTML", 30010, b64_setup, b64, 1448);
+		for (int i = 0; i < 3000; i++)
+			src[i] = (char)(i * 2654435761u >> 13);
+		b64_encode(att, src, 1448);
+		prepare(&h, &cases[n++], "body b64 skipped", 30011, att_setup, att, 1448);
+	}
+
 	/* warm-up, then the rounds, interleaved */
 	for (int r = -1; r < ROUNDS; r++) {
 		for (int i = 0; i < n; i++) {
@@ -273,22 +366,30 @@ int main(void)
 	}
 	printf("(ns per packet; GB/s = payload bytes / median ns)\n\n");
 	/* what one run of each case does, so a figure is never for the wrong path */
-	printf("%-16s %8s %8s %8s\n", "per run", "commands", "alerts", "bytes");
+	printf("%-16s %8s %8s %8s %8s %8s %6s\n", "per run", "commands", "alerts", "bytes", "decoded",
+	       "skipped", "hosts");
 	for (int i = 0; i < n; i++) {
 		struct sg_stats a, b;
 
 		h_stats(&h, &a);
 		h_run(&h, cases[i].prog, cases[i].frame, cases[i].len, 1, NULL);
 		h_stats(&h, &b);
-		printf("%-16s %8llu %8llu %8llu\n", cases[i].name,
+		printf("%-16s %8llu %8llu %8llu %8llu %8llu %6llu\n", cases[i].name,
 		       (unsigned long long)(b.commands - a.commands),
 		       (unsigned long long)(b.alerts - a.alerts),
-		       (unsigned long long)(b.watched_bytes - a.watched_bytes));
+		       (unsigned long long)(b.watched_bytes - a.watched_bytes),
+		       (unsigned long long)(b.qp_bytes + b.base64_bytes - a.qp_bytes - a.base64_bytes),
+		       (unsigned long long)(b.mime_bytes_skipped - a.mime_bytes_skipped),
+		       (unsigned long long)(b.hosts_checked - a.hosts_checked));
 	}
 	printf("\n");
-	million(&h, cases, n);
+	policy_size(&h, cases, n, 10000);
+	policy_size(&h, cases, n, 1000000);
 	verifier_figures(h.xdp_fd, "sg_xdp_ingress");
 	verifier_figures(bpf_program__fd(h.skel->progs.sg_xdp_msg), "sg_xdp_msg");
+	verifier_figures(bpf_program__fd(h.skel->progs.sg_xdp_qp), "sg_xdp_qp");
+	verifier_figures(bpf_program__fd(h.skel->progs.sg_xdp_b64), "sg_xdp_b64");
+	verifier_figures(bpf_program__fd(h.skel->progs.sg_xdp_skip), "sg_xdp_skip");
 	verifier_figures(h.tc_fd, "sg_tc_egress");
 	close(empty);
 	h_close(&h);
