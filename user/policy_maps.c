@@ -579,10 +579,6 @@ void sg_policy_warn_unenforced(const struct sg_policy *p, const char *source)
 		if (p->own_domains[i].labels < 2)
 			fprintf(stderr, "smtpguard: warning: %s: internal-domain %s is a whole "
 				"top-level domain\n", source, p->own_domains[i].name);
-	if (p->n_bad_hosts)
-		fprintf(stderr, "smtpguard: warning: %s: %zu bad-host entries are matched in links "
-			"of message bodies as sent; quoted-printable and base64 parts are not "
-			"decoded yet in this version\n", source, p->n_bad_hosts);
 	if (p->rate_limit_per_min)
 		fprintf(stderr, "smtpguard: warning: %s: rate-limit is stored in %s but not "
 			"enforced yet in this version\n", source, SG_MAP_CONFIG);

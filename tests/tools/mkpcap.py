@@ -6,7 +6,14 @@ mkpcap.py OUT.pcap SPEC: SPEC is a JSON list of sessions
   {"src": "a.b.c.d", "dst": "a.b.c.d", "sport": N, "dport": 25,
    "segments": ["client text", ...]}
 Each session gets a SYN and its client segments in order, with sequence
-numbers and checksums right; a segment may be longer than an MTU.
+numbers and checksums right; a segment may be longer than an MTU. A segment
+given as {"server": "text"} is a reply from the server to the client (the
+354 that starts a message, say).
+
+mkpcap.py OUT.pcap --message FILE [--split N]: one session that sends the
+message in FILE (a ready RFC 5322 message, CRLF line ends, dot-stuffing
+applied here) after EHLO, MAIL, RCPT and DATA, the server's 354 before it,
+in client segments of N bytes (1448 unless given).
 """
 import json, struct, sys
 
@@ -27,8 +34,29 @@ def frame(src, dst, sport, dport, seq, flags, payload):
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp
 
+def message_spec(path, split):
+    with open(path, "rb") as f:
+        text = f.read().decode("latin-1").replace("\r\n", "\n").replace("\n", "\r\n")
+    if not text.endswith("\r\n"):
+        text += "\r\n"
+    # dot-stuffing, as an SMTP client sends it
+    text = "".join("." + l if l.startswith(".") else l for l in text.splitlines(True))
+    data = text + ".\r\n"
+    segs = ["EHLO mail.outside.test\r\nMAIL FROM:<a@outside.test>\r\n"
+            "RCPT TO:<bob@corp.example>\r\nDATA\r\n",
+            {"server": "250 ok\r\n250 ok\r\n354 go ahead\r\n"}]
+    segs += [data[i:i + split] for i in range(0, len(data), split)]
+    segs.append("QUIT\r\n")
+    return [{"src": "198.51.100.7", "dst": "192.0.2.25", "sport": 40200, "dport": 25,
+             "segments": segs}]
+
 def main():
-    out, spec = sys.argv[1], json.loads(sys.argv[2])
+    out = sys.argv[1]
+    if sys.argv[2] == "--message":
+        split = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--split" else 1448
+        spec = message_spec(sys.argv[3], split)
+    else:
+        spec = json.loads(sys.argv[2])
     t = 1700000000
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
@@ -36,7 +64,13 @@ def main():
             seq = 1000
             pkts = [frame(s["src"], s["dst"], s["sport"], s["dport"], seq, 0x02, b"")]
             seq += 1
+            sseq = 5000
             for seg in s["segments"]:
+                if isinstance(seg, dict):
+                    data = seg["server"].encode("latin-1")
+                    pkts.append(frame(s["dst"], s["src"], s["dport"], s["sport"], sseq, 0x18, data))
+                    sseq += len(data)
+                    continue
                 data = seg.encode("latin-1")
                 pkts.append(frame(s["src"], s["dst"], s["sport"], s["dport"], seq, 0x18, data))
                 seq += len(data)
