@@ -12,7 +12,7 @@ MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Iinclude -Iuser -I$(OUTPUT)
 LIBS       := $(shell pkg-config --libs libbpf libpcap 2>/dev/null || echo -lbpf -lpcap) -lelf -lz
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ -Iinclude -I$(OUTPUT) \
+BPF_CFLAGS := $(BPF_EXTRA) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ -Iinclude -I$(OUTPUT) \
               -idirafter /usr/include/$(MULTIARCH) -Wall -Wno-unused-function
 
 ifeq ($(V),1)

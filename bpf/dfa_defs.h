@@ -15,6 +15,8 @@
 #define SG_DFA_HASH (1 << 8)  /* fold the byte into the current label's hash */
 #define SG_DFA_DOT  (1 << 9)  /* the byte ends a label: push its hash */
 #define SG_DFA_CAP  (1 << 10) /* append the byte to the flow's token copy */
+#define SG_DFA_START (1 << 11) /* links: a host starts (a parameter's value, a
+				* nested URL): labels reset, no exit from the loop */
 #define SG_DFA_ACT_SHIFT 16
 
 /* letters that get a class of their own in the message machine */

@@ -729,7 +729,7 @@ static void build_urls(int text, int cr, int blf)
 	}
 	set(U_PATH, MC_QMARK, U_QUERY, CAP, 0);
 	set(U_PATH, MC_HASH, U_FRAG, CAP, 0);
-	set(U_QUERY, MC_EQ, U_PVAL, CAP, A_VSTART);
+	set(U_QUERY, MC_EQ, U_PVAL, CAP | SG_DFA_START, 0);
 	set(U_QUERY, MC_HASH, U_FRAG, CAP, 0);
 	set(U_VREST, MC_AMP, U_QUERY, CAP, 0);
 	set(U_VREST, MC_HASH, U_FRAG, CAP, 0);
@@ -793,15 +793,15 @@ static void build_urls(int text, int cr, int blf)
 	for (int k = 0; k < 2; k++) {
 		int S = slash_from[k];
 
-		set(S, MC_SLASH, N_CS, CAP, k ? 0 : A_NSTART);
-		set(S, C_BSLASH, N_CS, CAP, k ? 0 : A_NSTART);
+		set(S, MC_SLASH, N_CS, CAP | (k ? 0 : SG_DFA_START), 0);
+		set(S, C_BSLASH, N_CS, CAP | (k ? 0 : SG_DFA_START), 0);
 		set(S, MC_PCT, pct[k][0], CAP, 0);
 		set_all(pct[k][0], U_VREST, CAP, 0);
 		set(pct[k][0], C_DIGIT, pct[k][1], CAP, 0);
 		for (i = 0; i < N_OF(url_end_cls); i++)
 			set(pct[k][0], url_end_cls[i], text, 0, 0);
 		line_ends(pct[k][0], text, cr, blf, 0);
-		set_all(pct[k][1], N_CS, CAP, k ? 0 : A_NSTART); /* %2F, %5C */
+		set_all(pct[k][1], N_CS, CAP | (k ? 0 : SG_DFA_START), 0); /* %2F, %5C */
 		for (i = 0; i < N_OF(url_end_cls); i++)
 			set(pct[k][1], url_end_cls[i], text, 0, 0);
 		line_ends(pct[k][1], text, cr, blf, 0);

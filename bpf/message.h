@@ -125,6 +125,9 @@ __noinline int sg_host_end_g(struct sg_flow *f, const struct sg_flow_key *key)
 	if (!cfg || !f->nlabels)
 		return 0;
 	stat_inc(SG_STAT_hosts_checked);
+#ifdef SG_EXP_NOMATCH
+	return 0;
+#endif
 	hit = sg_match_name(&sg_bad_hosts, SG_FILTER_BAD_HOSTS, f, cfg->generation);
 	if (!hit)
 		return 0;

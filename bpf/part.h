@@ -109,6 +109,25 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 					pos = (pos + 8) & SG_POS_MASK;
 					continue;
 				}
+			} else if (fam == SG_FAM_SKIP) {
+				/* a skipped part only needs its line starts: stop at
+				 * LF alone, and take the CR before it from the word */
+				__u64 y = w ^ 0x0a0a0a0a0a0a0a0aULL;
+				__u64 mk = (y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL;
+				__u64 i;
+				__u8 before;
+
+				if (!mk) {
+					prev = w >> 56;
+					pos = (pos + 8) & SG_POS_MASK;
+					continue;
+				}
+				i = (((mk & -mk) >> 7) * 0x0001020304050607ULL) >> 56;
+				before = i ? (w >> ((i - 1) * 8)) & 0xff : prev;
+				pos = (pos + i + 1) & SG_POS_MASK;
+				s = before == '\r' ? SG_P_S_LS : SG_P_S_BLS;
+				prev = '\n';
+				continue;
 			} else {
 				__u64 mk = z;
 

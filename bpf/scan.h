@@ -170,6 +170,12 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 		c = *p;
 		e = m->dfa[((s & SG_DFA_STATE_MASK) << SG_DFA_CLS_SHIFT) | (m->cls[c] & (SG_DFA_NCLS - 1))];
 		s = e & SG_DFA_STATE_MASK;
+		if (links && (e & SG_DFA_START)) {
+			/* sg_domain_start, inline: a parameter's value may be a host */
+			f->nlabels = 0;
+			f->dom_pending = 1;
+			h = basis;
+		}
 		if (e & SG_DFA_HASH)
 			h = sg_label_step(h, c);
 		if (e & SG_DFA_DOT) {
