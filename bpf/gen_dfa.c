@@ -1180,22 +1180,29 @@ static void link_only(void)
 		skipb[st] = skipb[text];
 		skipb2[st] = skipb2[text];
 	}
+	/* a browser drops CR and LF from a URL as it drops TAB: inside a quoted
+	 * attribute a host goes on over a line end (A_WS decides, as for TAB);
+	 * in decoded text a line end means nothing else */
+	for (int i = 0; i < 3; i++) {
+		T[tab_hosts[i]][C_CR] = T[tab_hosts[i]][MC_TAB];
+		T[tab_hosts[i]][C_LF] = T[tab_hosts[i]][MC_TAB];
+	}
 }
 
 /* ---- the part machine: the raw lines of a quoted-printable, base64 or
  * skipped MIME part ----
  *
  * It keeps what SMTP and MIME need of the raw lines (dot-stuffing, the end
- * of data, bare-LF dot lines, "--" lines that may be boundaries) and, for QP
- * and base64, decodes: EMIT puts the byte into the decoded buffer, QPHEX the
+ * of data, bare-LF dot lines, "--" lines that may be boundaries) and, for QP,
+ * base64 and HTML sent as it is (copied, so the link machine reads it), decodes: EMIT puts the byte into the decoded buffer, QPHEX the
  * byte of "=XX", B64 the character into the current quantum. One family of
  * states per encoding; part.h runs one family per program. */
 static void build_part_family(const char *pfx, int fam)
 {
-	const int E = SG_PDFA_EMIT, QP = fam == 0, B64 = fam == 1;
+	const int E = SG_PDFA_EMIT, QP = fam == 0, B64 = fam == 1, ID = fam == 3;
 	char nm[32];
 	int LS, BLS, DOT, BDOT, DOTCR, TEXT, CR, EQ = 0, EQH = 0, EQSP = 0, EQCR = 0;
-	const int te = QP ? E : 0; /* content bytes are emitted in QP */
+	const int te = QP || ID ? E : 0; /* content bytes are emitted in QP and as sent */
 
 #define PST(v, n) (snprintf(nm, sizeof(nm), "%s_" n, pfx), v = new_state(nm))
 	PST(LS, "LS");
@@ -1223,7 +1230,7 @@ static void build_part_family(const char *pfx, int fam)
 		set(TEXT, P_B64, TEXT, SG_PDFA_B64, 0);
 		set(TEXT, P_EQ, TEXT, 0, A_B64PAD);
 	}
-	pskip[TEXT] = QP ? 5 : B64 ? 6 : 1;
+	pskip[TEXT] = QP ? 5 : B64 ? 6 : ID ? 7 : 1;
 	for (int k = 0; k < SG_DFA_NCLS; k++)
 		T[CR][k] = T[TEXT][k];
 	set(CR, P_LF, LS, te, 0);
@@ -1278,6 +1285,7 @@ static void build_part(void)
 	build_part_family("Q", 0);
 	build_part_family("B", 1);
 	build_part_family("S", 2);
+	build_part_family("I", 3);
 }
 
 static unsigned long long label_hash(const char *w)
@@ -1295,7 +1303,7 @@ static void emit_hashes(void)
 	static const char *w[][2] = {
 		{ "TEXT", "text" }, { "MULTIPART", "multipart" }, { "MESSAGE", "message" },
 		{ "RFC822", "rfc822" }, { "GLOBAL", "global" }, { "BOUNDARY", "boundary" },
-		{ "QP", "quoted-printable" }, { "BASE64", "base64" },
+		{ "QP", "quoted-printable" }, { "BASE64", "base64" }, { "HTML", "html" },
 	};
 
 	for (int i = 0; i < N_OF(w); i++)

@@ -27,7 +27,7 @@
 /* sg_progs slots: the message program and the part programs sit at their
  * enum sg_mmode value */
 enum { SG_PROGI_MSG = SG_MM_MSG, SG_PROGI_CMD = 1, SG_PROGI_QP = SG_MM_QP, SG_PROGI_B64 = SG_MM_B64,
-       SG_PROGI_SKIP = SG_MM_SKIP, SG_PROGI__COUNT };
+       SG_PROGI_SKIP = SG_MM_SKIP, SG_PROGI_HTML = SG_MM_HTML, SG_PROGI__COUNT };
 
 /* A message ends (end of data, last BDAT chunk): a name or host still open
  * is finished first - a headers-only chunk may end right after From:. */
@@ -125,9 +125,6 @@ __noinline int sg_host_end_g(struct sg_flow *f, const struct sg_flow_key *key)
 	if (!cfg || !f->nlabels)
 		return 0;
 	stat_inc(SG_STAT_hosts_checked);
-#ifdef SG_EXP_NOMATCH
-	return 0;
-#endif
 	hit = sg_match_name(&sg_bad_hosts, SG_FILTER_BAD_HOSTS, f, cfg->generation);
 	if (!hit)
 		return 0;

@@ -18,7 +18,8 @@
 #define SG_MIME_H
 
 /* what a Content-Type says */
-enum { SG_CT_NONE = 0, SG_CT_TEXT, SG_CT_MULTIPART, SG_CT_MESSAGE, SG_CT_RFC822, SG_CT_OTHER };
+enum { SG_CT_NONE = 0, SG_CT_TEXT, SG_CT_MULTIPART, SG_CT_MESSAGE, SG_CT_RFC822, SG_CT_OTHER,
+       SG_CT_HTML };
 /* what a Content-Transfer-Encoding says: anything but these is read as sent */
 enum { SG_CTE_NONE = 0, SG_CTE_QP, SG_CTE_B64 };
 /* where in "type/subtype; name=value; ..." the reader is */
@@ -93,6 +94,10 @@ __noinline int sg_mime_token(struct sg_flow *f, __u8 c)
 			 * then its parts (message/global is its UTF-8 form) */
 			if (f->part_ct == SG_CT_MESSAGE && (h == SG_HASH_RFC822 || h == SG_HASH_GLOBAL))
 				f->part_ct = SG_CT_RFC822;
+			/* HTML: a browser drops CR and LF inside a link's quoted
+			 * attribute, so its line ends must not end a host */
+			if (f->part_ct == SG_CT_TEXT && h == SG_HASH_HTML)
+				f->part_ct = SG_CT_HTML;
 			f->mv_stage = MV_SEMI;
 			break;
 		case MV_PNAME:
@@ -280,7 +285,7 @@ static __always_inline void sg_part_begin(struct sg_flow *f)
 			f->mstate = SG_M_H_LS;
 		return;
 	}
-	if (ct != SG_CT_NONE && ct != SG_CT_TEXT && ct != SG_CT_RFC822) {
+	if (ct != SG_CT_NONE && ct != SG_CT_TEXT && ct != SG_CT_RFC822 && ct != SG_CT_HTML) {
 		stat_inc(SG_STAT_mime_parts_skipped);
 		f->mmode = SG_MM_SKIP;
 		f->pstate = f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ? SG_P_S_LS : SG_P_S_TEXT;
@@ -293,6 +298,10 @@ static __always_inline void sg_part_begin(struct sg_flow *f)
 	} else if (cte == SG_CTE_B64) {
 		f->mmode = SG_MM_B64;
 		f->pstate = f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ? SG_P_B_LS : SG_P_B_TEXT;
+		f->mstate = SG_M_B_TEXT;
+	} else if (ct == SG_CT_HTML) {
+		f->mmode = SG_MM_HTML;
+		f->pstate = f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ? SG_P_I_LS : SG_P_I_TEXT;
 		f->mstate = SG_M_B_TEXT;
 	}
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * part.h - the part programs: a quoted-printable or base64 text part is
- * decoded, and a part that is not text is skipped, by a program of its own
- * (sg_xdp_qp, sg_xdp_b64, sg_xdp_skip), each with its own verifier budget
+ * decoded, HTML sent as it is copied (a browser drops CR and LF inside a
+ * quoted link, so the link machine must read it without SMTP's line ends),
+ * and a part that is not text is skipped, each by a program of its own
+ * (sg_xdp_qp, sg_xdp_b64, sg_xdp_html, sg_xdp_skip), each with its own verifier budget
  * (message-prototype.md: all modes in one program verified at 410k).
  *
  * Each segment is read in two passes, no packet kept:
@@ -22,7 +24,7 @@
 #ifndef SG_PART_H
 #define SG_PART_H
 
-enum { SG_FAM_QP = 0, SG_FAM_B64 = 1, SG_FAM_SKIP = 2 };
+enum { SG_FAM_QP = 0, SG_FAM_B64 = 1, SG_FAM_SKIP = 2, SG_FAM_HTML = 3 };
 enum { SG_PEND_BND = 1, SG_PEND_EOD = 2 };
 
 #ifndef SG_PART_CHUNK
@@ -137,10 +139,10 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 					mk |= (y - 0x0101010101010101ULL) & ~y;
 				}
 				mk &= 0x8080808080808080ULL;
-				if (fam == SG_FAM_QP)
+				if (fam == SG_FAM_QP || fam == SG_FAM_HTML)
 					*(__u64 *)(b + SG_DOFF(8 + dl)) = w;
 				if (!mk) {
-					if (fam == SG_FAM_QP)
+					if (fam == SG_FAM_QP || fam == SG_FAM_HTML)
 						dl = SG_DOFF(dl + 8);
 					pos = (pos + 8) & SG_POS_MASK;
 					continue;
@@ -148,7 +150,7 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 				{
 					__u64 i = (((mk & -mk) >> 7) * 0x0001020304050607ULL) >> 56;
 
-					if (fam == SG_FAM_QP)
+					if (fam == SG_FAM_QP || fam == SG_FAM_HTML)
 						dl = SG_DOFF(dl + i);
 					pos = (pos + i) & SG_POS_MASK;
 					p = data + pos;
@@ -163,11 +165,11 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 		e = m->dfa[((s & SG_DFA_STATE_MASK) << SG_DFA_CLS_SHIFT) |
 			   (m->cls[c] & (SG_DFA_NCLS - 1))];
 		s = e & SG_DFA_STATE_MASK;
+		if ((fam == SG_FAM_QP || fam == SG_FAM_HTML) && (e & SG_PDFA_EMIT)) {
+			b[SG_DOFF(8 + dl)] = c;
+			dl = SG_DOFF(dl + 1);
+		}
 		if (fam == SG_FAM_QP) {
-			if (e & SG_PDFA_EMIT) {
-				b[SG_DOFF(8 + dl)] = c;
-				dl = SG_DOFF(dl + 1);
-			}
 			if (e & SG_PDFA_QPHEX) {
 				b[SG_DOFF(8 + dl)] =
 					(sg_hexv[prev] << 4) | (sg_hexv[c] & 0xf);
@@ -208,7 +210,8 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 /* the family's state inside a line, for a dot that is content (BDAT) */
 static __always_inline __u8 sg_part_text(const int fam)
 {
-	return fam == SG_FAM_QP ? SG_P_Q_TEXT : fam == SG_FAM_B64 ? SG_P_B_TEXT : SG_P_S_TEXT;
+	return fam == SG_FAM_QP ? SG_P_Q_TEXT : fam == SG_FAM_B64 ? SG_P_B_TEXT :
+	       fam == SG_FAM_HTML ? SG_P_I_TEXT : SG_P_S_TEXT;
 }
 
 static __noinline void sg_part_action(struct sg_scan *sc, __u8 *b, const int fam, __u32 act,
@@ -221,7 +224,7 @@ static __noinline void sg_part_action(struct sg_scan *sc, __u8 *b, const int fam
 		/* BDAT has no dot-stuffing: the dot is content */
 		if (f->phase == SG_PHASE_BDAT) {
 			f->pstate = sg_part_text(fam);
-			if (fam == SG_FAM_QP)
+			if (fam == SG_FAM_QP || fam == SG_FAM_HTML)
 				sg_dec_put(sc, b, '.');
 		}
 		break;
@@ -291,6 +294,11 @@ static long sg_part_cb_qp(__u32 index, void *ctx)
 static long sg_part_cb_b64(__u32 index, void *ctx)
 {
 	return sg_part_cb(ctx, SG_FAM_B64);
+}
+
+static long sg_part_cb_html(__u32 index, void *ctx)
+{
+	return sg_part_cb(ctx, SG_FAM_HTML);
 }
 
 static long sg_part_cb_skip(__u32 index, void *ctx)

@@ -391,7 +391,8 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 	sc.f = f;
 	sc.dec = d;
 	if ((f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) &&
-	    f->mmode == (fam == SG_FAM_QP ? SG_MM_QP : fam == SG_FAM_B64 ? SG_MM_B64 : SG_MM_SKIP)) {
+	    f->mmode == (fam == SG_FAM_QP ? SG_MM_QP : fam == SG_FAM_B64 ? SG_MM_B64 :
+			 fam == SG_FAM_HTML ? SG_MM_HTML : SG_MM_SKIP)) {
 		__u32 start = f->pos, end = sg_msg_clip(f);
 		int bdat = f->phase == SG_PHASE_BDAT;
 
@@ -404,6 +405,8 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 				bpf_loop(SG_MAX_CALLBACKS, sg_part_cb_qp, &sc, 0);
 			else if (fam == SG_FAM_B64)
 				bpf_loop(SG_MAX_CALLBACKS, sg_part_cb_b64, &sc, 0);
+			else if (fam == SG_FAM_HTML)
+				bpf_loop(SG_MAX_CALLBACKS, sg_part_cb_html, &sc, 0);
 			else
 				bpf_loop(SG_MAX_CALLBACKS, sg_part_cb_skip, &sc, 0);
 		}
@@ -411,7 +414,9 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 		if (fam != SG_FAM_SKIP && sc.dlen) {
 			__u16 rpos = f->pos, rend = f->end;
 
-			stat_add(fam == SG_FAM_QP ? SG_STAT_qp_bytes : SG_STAT_base64_bytes, sc.dlen);
+			if (fam != SG_FAM_HTML)
+				stat_add(fam == SG_FAM_QP ? SG_STAT_qp_bytes : SG_STAT_base64_bytes,
+					 sc.dlen);
 			f->pos = 8;
 			f->end = 8 + (sc.dlen & SG_DEC_MASK);
 			sc.buf = d->b;
@@ -449,6 +454,12 @@ SEC("xdp")
 int sg_xdp_b64(struct xdp_md *ctx)
 {
 	return sg_part_prog(ctx, SG_FAM_B64);
+}
+
+SEC("xdp")
+int sg_xdp_html(struct xdp_md *ctx)
+{
+	return sg_part_prog(ctx, SG_FAM_HTML);
 }
 
 SEC("xdp")

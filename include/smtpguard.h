@@ -173,6 +173,7 @@ enum sg_mmode {
 	SG_MM_QP = 2,   /* a quoted-printable text part: decoded, then its links */
 	SG_MM_B64 = 3,  /* a base64 text part */
 	SG_MM_SKIP = 4, /* a part that is not text (or a preamble, an epilogue): counted */
+	SG_MM_HTML = 5, /* HTML sent as it is: copied, then its links (as the decoded) */
 };
 #define SG_MIME_DEPTH 4     /* nested multiparts followed; deeper ones are read as text */
 #define SG_DEC_SIZE (8192 + 32) /* the decoded-bytes buffer: positions & 0x1fff, a word and slack */

@@ -56,7 +56,7 @@ static int fill_prog_array(struct smtpguard *skel)
 	} slots[] = {
 		{ SG_MM_MSG, skel->progs.sg_xdp_msg },  { 1, skel->progs.sg_xdp_ingress },
 		{ SG_MM_QP, skel->progs.sg_xdp_qp },    { SG_MM_B64, skel->progs.sg_xdp_b64 },
-		{ SG_MM_SKIP, skel->progs.sg_xdp_skip },
+		{ SG_MM_SKIP, skel->progs.sg_xdp_skip },  { SG_MM_HTML, skel->progs.sg_xdp_html },
 	};
 
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {

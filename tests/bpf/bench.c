@@ -302,6 +302,11 @@ int main(void)
 				      "news %d</a><br>\r\n", i, i, i);
 		html[1448] = 0;
 		prepare(&h, &cases[n++], "body HTML links", 30008, body_setup, html, 1448);
+		/* the same declared text/html: copied, then read by the link
+		 * machine (line ends inside quoted links are dropped there) */
+		prepare(&h, &cases[n++], "body HTML part", 30012,
+			"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n"
+			"Content-Type: text/html\r\n\r\n", html, 1448);
 	}
 
 	/* MIME parts: URL-dense HTML (the same as above) sent quoted-printable
@@ -390,6 +395,7 @@ int main(void)
 	verifier_figures(bpf_program__fd(h.skel->progs.sg_xdp_qp), "sg_xdp_qp");
 	verifier_figures(bpf_program__fd(h.skel->progs.sg_xdp_b64), "sg_xdp_b64");
 	verifier_figures(bpf_program__fd(h.skel->progs.sg_xdp_skip), "sg_xdp_skip");
+	verifier_figures(bpf_program__fd(h.skel->progs.sg_xdp_html), "sg_xdp_html");
 	verifier_figures(h.tc_fd, "sg_tc_egress");
 	close(empty);
 	h_close(&h);

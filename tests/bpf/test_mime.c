@@ -127,6 +127,9 @@ static void test_qp(struct harness *h)
 		{ "x https://bad.test.good.test/ https://notbad.test/\r\n", "lookalikes", 0 },
 		{ "x https://good.test/=3D=3D and =G1 =\r\n\r\n", "escapes that are not", 0 },
 		{ "x =68ttps://=62ad.test/\r\n", "every letter escaped", 1 },
+		{ "<a href=3D\"https://bad.\r\ntest/\">x</a>\r\n", "a line end in a quoted link's host", 1 },
+		{ "<a href=3D'https://bad.te\nst/'>x</a>\r\n", "a bare LF in a quoted link's host", 1 },
+		{ "see https://bad.\r\ntest/ x\r\n", "a line end ends an unquoted link", 0 },
 	};
 	char msg[2048];
 
@@ -256,6 +259,30 @@ static void test_structure(struct harness *h)
 		     "a From: among a part's headers raises nothing");
 }
 
+/* HTML sent as it is (7bit): a browser drops CR and LF inside a quoted
+ * link, so a host cut by a line end there is still one host */
+static void test_html_as_sent(struct harness *h)
+{
+	char msg[2048];
+	struct sess s;
+
+	send_msg(h, &s, MP_HEAD "Content-Type: text/html\r\n\r\n<a href=\"https://bad.\r\ntest/x\">"
+			       "pay</a>\r\n.\r\n");
+	CHECK_EQ_INT(bad_hosts(h), 1, "7bit HTML: a line end inside a quoted link's host");
+	send_msg(h, &s, MP_HEAD "Content-Type: text/plain\r\n\r\n\"https://bad.\r\ntest/x\"\r\n.\r\n");
+	CHECK_EQ_INT(bad_hosts(h), 0, "plain text: a line end ends the link");
+	send_msg(h, &s, MP_HEAD "Content-Type: text/html\r\n\r\n<p>a=b and https://good.test/</p>\r\n"
+			       "..<a href='https://redir.badcdn.test/'>x</a>\r\n.\r\n");
+	CHECK_EQ_INT(bad_hosts(h), 1, "7bit HTML: '=' is content, a dot-stuffed line is read");
+	snprintf(msg, sizeof(msg),
+		 MP_HEAD "Content-Type: multipart/alternative; boundary=\"a\"\r\n\r\n--a\r\n"
+		 "Content-Type: text/plain\r\n\r\nhttps://good.test/\r\n--a\r\n"
+		 "Content-Type: text/html; charset=\"utf-8\"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+		 "<a\r\n href=\"https://bad.te\r\nst/\">x</a> <a href=https://redir.badcdn.test>y</a>\r\n"
+		 "--a--\r\n.\r\n");
+	CHECK_EQ_INT(every_split(h, msg, 2, "html"), 0, "8bit HTML part: two bad links, every split");
+}
+
 /* the end of data inside encoded parts: the message ends there, and the
  * session's next message is read from its headers */
 static void test_end_of_data(struct harness *h)
@@ -356,6 +383,7 @@ int main(void)
 	test_qp(&h);
 	test_base64(&h);
 	test_structure(&h);
+	test_html_as_sent(&h);
 	test_end_of_data(&h);
 	test_bdat(&h);
 	test_big(&h);
