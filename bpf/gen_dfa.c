@@ -595,8 +595,12 @@ static int tab_hosts[3];
  * quoted attribute, where the browser strips the TAB (nothing hashed) */
 static void tab_in_hosts(void)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		set(tab_hosts[i], MC_TAB, tab_hosts[i], 0, A_WS);
+		/* scan.h skip 5: letters, digits, '-', '_' and '.' are hashed a
+		 * word at a time; the DFA steps the byte that stops it */
+		pskip[tab_hosts[i]] = 5;
+	}
 }
 
 static void build_urls(int text, int cr, int blf)

@@ -287,7 +287,9 @@ static __always_inline int sg_link_action(struct sg_scan *sc, __u32 act)
 		sg_domain_start(f);
 		break;
 	case A_HEND:
+#ifndef SG_EXP_NOHEND
 		sg_host_end(sc);
+#endif
 		break;
 	case A_PCTDEC:
 		sg_pct_decode(sc);

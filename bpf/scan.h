@@ -53,6 +53,11 @@ struct sg_decoded {
 	__u8 b[SG_DEC_SIZE];
 };
 
+/* per byte lane of w (lo = w without high bits): m < byte < n, in the high bit */
+#define SG_BETWEEN(lo, w, m, n) \
+	((0x0101010101010101ULL * (127 + (n)) - (lo)) & ~(w) & \
+	 ((lo) + 0x0101010101010101ULL * (127 - (m))) & 0x8080808080808080ULL)
+
 struct sg_scan {
 	struct xdp_md *xdp;
 	struct sg_flow *f;
@@ -134,6 +139,36 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 					m |= (y - 0x0101010101010101ULL) & ~y;
 					m |= (d - 0x0101010101010101ULL) & ~d;
 					m |= w;
+				} else if (links && sk == 5) {
+					/* a host: letters, digits, '-', '_' and '.' are
+					 * hashed here (as the DFA would: sg_label_step,
+					 * a '.' ends a label), the rest stops the word */
+					__u64 lo = w & 0x7f7f7f7f7f7f7f7fULL;
+					__u64 ok = SG_BETWEEN(lo, w, 0x2f, 0x3a) | SG_BETWEEN(lo, w, 0x40, 0x5b) |
+						   SG_BETWEEN(lo, w, 0x60, 0x7b) | SG_BETWEEN(lo, w, 0x2c, 0x2f);
+					__u64 us = w ^ 0x5f5f5f5f5f5f5f5fULL; /* '_' */
+
+					ok |= (us - 0x0101010101010101ULL) & ~us;
+					m = ~ok & 0x8080808080808080ULL;
+					n = m ? (((m & -m) >> 7) * 0x0001020304050607ULL) >> 56 : 8;
+					for (int i = 0; i < 8; i++) {
+						__u8 b = w >> (8 * i);
+
+						if (i >= n)
+							break;
+						if (b == '.') {
+							f->labels[f->nlabels & (SG_MAX_LABELS - 1)] = h;
+							f->nlabels++;
+							h = basis;
+						} else {
+							h = sg_label_step(h, b);
+						}
+					}
+					sg_capture_word(f, w, n);
+					pos = (pos + n) & SG_POS_MASK;
+					if (n == 8)
+						continue;
+					goto step;
 				} else if (links && sk == 3) {
 					/* a link's path or query: also stop below 0x28
 					 * (space " # & ') and at < = > ? (0x3c-0x3f);
@@ -162,6 +197,7 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 				pos = (pos + n) & SG_POS_MASK;
 			}
 		}
+step:
 		p = inbuf ? sc->buf + (pos & SG_DEC_MASK) : data + pos;
 		if (!inbuf && (void *)(p + 1) > data_end) {
 			pos = end;
