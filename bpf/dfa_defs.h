@@ -118,6 +118,7 @@ enum {
 	A_QPLIT,        /* "=" and a byte that is no QP escape: both are content */
 	A_QPLIT2,       /* "=X" and a byte that is no hex digit: all three are content */
 	A_B64PAD,       /* '=' in base64: the quantum ends */
+	A_HEND0,        /* body: a parameter value without a dot ended (scan.h may skip it) */
 	A_COUNT,        /* at most 256: the entry's top bits */
 };
 

@@ -589,13 +589,13 @@ static const int url_end_cls[] = { C_SP, C_QUOTE, MC_APOS, C_LT, C_GT, C_NUL };
 
 #define N_OF(a) (int)(sizeof(a) / sizeof((a)[0]))
 
-static int tab_hosts[3];
+static int tab_hosts[4];
 
 /* a TAB in a link's host: A_WS ends the host, unless the link is in a
  * quoted attribute, where the browser strips the TAB (nothing hashed) */
 static void tab_in_hosts(void)
 {
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		set(tab_hosts[i], MC_TAB, tab_hosts[i], 0, A_WS);
 		/* scan.h skip 5: letters, digits, '-', '_' and '.' are hashed a
 		 * word at a time; the DFA steps the byte that stops it */
@@ -757,6 +757,21 @@ static void build_urls(int text, int cr, int blf)
 	line_ends(U_BPCT1, text, cr, blf, A_HEND);
 	set_all(U_BPCT2, U_BARE, CAP, A_PCTDEC);
 	line_ends(U_BPCT2, text, cr, blf, A_HEND);
+	/* a value is a host only once it has a dot (U_BARED); until then it
+	 * ends with A_HEND0, which scan.h skips when no bad host has one label
+	 * (most values are ids and words: no loop exit for them) */
+	int U_BARED = new_state("U_BARED");
+	for (i = 0; i < SG_DFA_NCLS; i++) {
+		unsigned int e = T[U_BARE][i];
+
+		T[U_BARED][i] = e;
+		if ((e >> SG_DFA_ACT_SHIFT) == A_HEND)
+			T[U_BARE][i] = (e & ~(0xffu << SG_DFA_ACT_SHIFT)) | (A_HEND0 << SG_DFA_ACT_SHIFT);
+	}
+	set(U_BARE, C_DOT, U_BARED, DC, 0);
+	set(U_BARED, C_DOT, U_BARED, DC, 0);
+	set(U_BARED, C_AT, U_BARE, CAP, A_AT);
+	tab_hosts[3] = U_BARED;
 
 	copy_row_with(U_PVAL, U_BARE, 0);
 	for (i = 0; i < SG_DFA_NCLS; i++) /* keep the actions U_BARE has */
@@ -1187,7 +1202,7 @@ static void link_only(void)
 	/* a browser drops CR and LF from a URL as it drops TAB: inside a quoted
 	 * attribute a host goes on over a line end (A_WS decides, as for TAB);
 	 * in decoded text a line end means nothing else */
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		T[tab_hosts[i]][C_CR] = T[tab_hosts[i]][MC_TAB];
 		T[tab_hosts[i]][C_LF] = T[tab_hosts[i]][MC_TAB];
 	}

@@ -50,6 +50,22 @@ static __always_inline __u64 sg_bytes_before(struct sg_scan *sc, __u32 at, const
 	__u32 start = sc->mstart; /* before it: commands, or a BDAT line */
 	__u64 v = 0;
 
+	/* the common case, one word: decoded bytes (the 8 before the segment's
+	 * are there too), or n bytes inside this segment */
+	if (sc->buf) {
+		__u32 o = (at - 8) & SG_DEC_MASK;
+
+		v = __builtin_bswap64(*(__u64 *)(sc->buf + o));
+		return n == 8 ? v : v & ((1ULL << (8 * n)) - 1);
+	}
+	if (at >= start + 8) {
+		__u8 *p = data + ((at - 8) & SG_POS_MASK);
+
+		if ((void *)(p + 8) <= data_end) {
+			v = __builtin_bswap64(*(__u64 *)p);
+			return n == 8 ? v : v & ((1ULL << (8 * n)) - 1);
+		}
+	}
 	for (int i = n; i >= 1; i--) {
 		__u8 b = 0;
 
@@ -287,9 +303,8 @@ static __always_inline int sg_link_action(struct sg_scan *sc, __u32 act)
 		sg_domain_start(f);
 		break;
 	case A_HEND:
-#ifndef SG_EXP_NOHEND
+	case A_HEND0:
 		sg_host_end(sc);
-#endif
 		break;
 	case A_PCTDEC:
 		sg_pct_decode(sc);

@@ -66,6 +66,7 @@ struct sg_scan {
 	__u32 dlen;   /* the part programs: bytes decoded into buf's segment */
 	__u8 *buf;    /* set while the link machine reads decoded bytes */
 	struct sg_decoded *dec; /* the part programs: where the raw pass decodes to */
+	__u32 one_label; /* sg_config's bad_one_label, read once a segment */
 };
 
 static __always_inline void sg_capture_word(struct sg_flow *f, __u64 w, __u64 n)
@@ -237,6 +238,14 @@ step:
 		if (e >> SG_DFA_ACT_SHIFT) {
 			/* only set when leaving: live values must not differ at the loop head */
 			act = e >> SG_DFA_ACT_SHIFT;
+			if (links && act == A_HEND0 && !f->nlabels && !sc->one_label) {
+				/* a link parameter's value without a dot: no bad
+				 * host has one label, so it is no match (no exit) */
+				f->dom_pending = 0;
+				h = basis;
+				act = 0;
+				continue;
+			}
 			*act_c = c;
 			break;
 		}

@@ -267,6 +267,14 @@ int sg_xdp_ingress(struct xdp_md *ctx)
 	return sg_client_segment(ctx, &pk, cfg);
 }
 
+/* Does a link parameter's value without a dot need matching? */
+static __always_inline __u32 sg_one_label(void)
+{
+	struct sg_config *cfg = config_get();
+
+	return !cfg || cfg->bad_one_label;
+}
+
 /* BDAT: only the chunk's own bytes are message; returns the segment's end */
 static __always_inline __u32 sg_msg_clip(struct sg_flow *f)
 {
@@ -347,6 +355,7 @@ int sg_xdp_msg(struct xdp_md *ctx)
 	if (!f)
 		return XDP_PASS;
 	sc.f = f;
+	sc.one_label = sg_one_label();
 	if ((f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) && f->mmode == SG_MM_MSG) {
 		/* a BDAT chunk: exactly its bytes go through the message machine
 		 * (one bpf_loop call site: each is verified on its own) */
@@ -390,6 +399,7 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 		return XDP_PASS;
 	sc.f = f;
 	sc.dec = d;
+	sc.one_label = sg_one_label();
 	if ((f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) &&
 	    f->mmode == (fam == SG_FAM_QP ? SG_MM_QP : fam == SG_FAM_B64 ? SG_MM_B64 :
 			 fam == SG_FAM_HTML ? SG_MM_HTML : SG_MM_SKIP)) {

@@ -383,7 +383,9 @@ struct sg_config {
 	__u32 trusted_nets;
 	__u32 blocked_sources;
 	__u32 server_nets;    /* replay --server-net: only sessions to these are read */
-	__u32 pad;
+	__u32 bad_one_label;  /* a bad-host of one label (or an IPv4 one's one-number
+			       * spelling): link parameter values without a dot are
+			       * matched too (else they are skipped, cheaply) */
 };
 
 /* ---- events (ring buffer sg_events) ---- */

@@ -298,6 +298,8 @@ int sg_policy_apply_maps(const struct sg_maps *m, const struct sg_policy *p, cha
 	c.rate_limit_per_min = p->rate_limit_per_min;
 	c.own_domains = p->n_own_domains;
 	c.bad_hosts = p->n_bad_hosts;
+	for (size_t i = 0; i < p->n_bad_hosts; i++)
+		c.bad_one_label |= sg_bad_host_one_label(&p->bad_hosts[i]);
 	c.trusted_nets = p->n_trusted_nets;
 	c.blocked_sources = p->n_blocked_sources;
 	/* the switch: one update of sg_config makes the new generation live */
@@ -520,6 +522,12 @@ static int change_item(const struct sg_maps *m, const char *kind, const char *va
 			if (*count >= limit) {
 				ret = -E2BIG;
 			} else {
+				/* the flag first: the name must never be in force
+				 * while dotless parameters are still skipped */
+				if (one.n_bad_hosts && !c.bad_one_label && sg_bad_host_one_label(n)) {
+					c.bad_one_label = 1;
+					config_set(m, &c);
+				}
 				n->id = next_id_names(fd, c.generation);
 				ret = put_name(m, fd, kind, n, c.generation, BPF_NOEXIST);
 			}
@@ -565,6 +573,15 @@ int sg_policy_del_maps(const struct sg_maps *m, const char *kind, const char *va
 		       size_t errlen)
 {
 	return change_item(m, kind, value, 0, err, errlen);
+}
+
+/* A bad host that a dotless link parameter could be: one label, or an IPv4
+ * address (one of its spellings is one number). */
+int sg_bad_host_one_label(const struct sg_policy_name *n)
+{
+	char forms[SG_IPV4_FORMS][SG_NAME_MAX];
+
+	return n->labels < 2 || sg_ipv4_forms(n->name, forms) > 0;
 }
 
 void sg_policy_warn_unenforced(const struct sg_policy *p, const char *source)

@@ -36,5 +36,6 @@ int sg_policy_del_maps(const struct sg_maps *m, const char *kind, const char *va
 /* Stderr warnings for parts of a policy that this version stores but does
  * not enforce yet, so no rule is ignored silently. */
 void sg_policy_warn_unenforced(const struct sg_policy *p, const char *source);
+int sg_bad_host_one_label(const struct sg_policy_name *n);
 
 #endif

@@ -58,6 +58,9 @@ static void test_forms(struct harness *h)
 		{ "<a href='https://bad.test'>x</a>", 1, "bad.test" },
 		{ "<a href=https://bad.test>x</a>", 1, "bad.test" },
 		{ "(https://bad.test)", 1, "bad.test" },
+		/* 192.0.2.66 as one number in a bare parameter: dotless values are
+		 * matched when a bad host has a one-label spelling */
+		{ "https://r.good.test/go?ip=3221226050&x=1", 1, "192.0.2.66" },
 		{ "https://bad%2Etest/", 1, "bad.test" },
 		{ "https://good.test/r?url=https%3A%2F%2Fbad.test%2Fp&x=1", 1, "bad.test" },
 		{ "https://good.test/r?q=http%3a%2f%2fBAD.test", 1, "bad.test" },

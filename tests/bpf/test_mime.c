@@ -283,6 +283,43 @@ static void test_html_as_sent(struct harness *h)
 	CHECK_EQ_INT(every_split(h, msg, 2, "html"), 0, "8bit HTML part: two bad links, every split");
 }
 
+/* A link parameter's value without a dot is matched only when some bad host
+ * has one label: the policy says so in sg_config (bad_one_label), also when
+ * such a host is added at run time. */
+static void test_one_label(struct harness *h)
+{
+	struct sg_config c;
+	struct sess s;
+	__u32 zero = 0;
+	const char *msg = MP_HEAD "Content-Type: text/html\r\nContent-Transfer-Encoding: "
+			  "quoted-printable\r\n\r\n<a href=3D\"https://r.good.test/?to=3Dbadbox&id=3D1\">"
+			  "x</a>\r\n.\r\n";
+
+	send_msg(h, &s, msg);
+	CHECK_EQ_INT(bad_hosts(h), 0, "?to=badbox with no such bad host: nothing");
+	CHECK(bpf_map_lookup_elem(h->m.config, &zero, &c) == 0 && c.bad_one_label == 0,
+	      "no one-label bad host: bad_one_label is 0");
+	CHECK_EQ_INT(h_apply(h, "port 25\nbad-host bad.test\nbad-host badbox\n"), 0,
+		     "a policy with a one-label bad host applies");
+	CHECK(bpf_map_lookup_elem(h->m.config, &zero, &c) == 0 && c.bad_one_label == 1,
+	      "a one-label bad host: bad_one_label is 1");
+	send_msg(h, &s, msg);
+	CHECK_EQ_INT(bad_hosts(h), 1, "?to=badbox with bad-host badbox: one alert");
+	/* the emergency path: `policy add bad-host badbox` */
+	h_apply(h, config_text);
+	{
+		char err[256];
+
+		CHECK_EQ_INT(sg_policy_add_maps(&h->m, "bad-host", "badbox", err, sizeof(err)), 0,
+			     "policy add bad-host badbox");
+	}
+	CHECK(bpf_map_lookup_elem(h->m.config, &zero, &c) == 0 && c.bad_one_label == 1,
+	      "policy add of a one-label bad host sets bad_one_label");
+	send_msg(h, &s, msg);
+	CHECK_EQ_INT(bad_hosts(h), 1, "?to=badbox after policy add: one alert");
+	h_apply(h, config_text);
+}
+
 /* the end of data inside encoded parts: the message ends there, and the
  * session's next message is read from its headers */
 static void test_end_of_data(struct harness *h)
@@ -384,6 +421,7 @@ int main(void)
 	test_base64(&h);
 	test_structure(&h);
 	test_html_as_sent(&h);
+	test_one_label(&h);
 	test_end_of_data(&h);
 	test_bdat(&h);
 	test_big(&h);
