@@ -1261,6 +1261,8 @@ static void build_part_family(const char *pfx, int fam)
 	for (int k = 0; k < SG_DFA_NCLS; k++)
 		T[BLS][k] = T[LS][k];
 	set(BLS, P_DOT, BDOT, 0, A_LDOT);
+	if (B64)
+		pskip[LS] = pskip[BLS] = 6; /* part.h decodes only whole base64 words there */
 	/* the dot of a dot-stuffed line is not content; ".\r\n" ends the data */
 	for (int k = 0; k < SG_DFA_NCLS; k++)
 		T[DOT][k] = T[LS][k];

@@ -98,6 +98,7 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 				__u64 v4 = t[(w >> 32) & 0xff], v5 = t[(w >> 40) & 0xff];
 				__u64 v6 = t[(w >> 48) & 0xff], v7 = t[w >> 56];
 
+				/* (a line start too: '.' and '-' are no base64) */
 				if (!f->b64_n && !((v0 | v1 | v2 | v3 | v4 | v5 | v6 | v7) & 0xc0)) {
 					__u64 q0 = v0 << 18 | v1 << 12 | v2 << 6 | v3;
 					__u64 q1 = v4 << 18 | v5 << 12 | v6 << 6 | v7;
@@ -109,6 +110,18 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 					*(__u64 *)(b + SG_DOFF(8 + dl)) = o;
 					dl = SG_DOFF(dl + 6);
 					pos = (pos + 8) & SG_POS_MASK;
+					s = SG_P_B_TEXT;
+					continue;
+				}
+				/* four, the end of a 76-character line */
+				if (!f->b64_n && !((v0 | v1 | v2 | v3) & 0xc0)) {
+					__u64 q0 = v0 << 18 | v1 << 12 | v2 << 6 | v3;
+
+					*(__u32 *)(b + SG_DOFF(8 + dl)) =
+						(q0 >> 16) | ((q0 >> 8) & 0xff) << 8 | (q0 & 0xff) << 16;
+					dl = SG_DOFF(dl + 3);
+					pos = (pos + 4) & SG_POS_MASK;
+					s = SG_P_B_TEXT;
 					continue;
 				}
 			} else if (fam == SG_FAM_SKIP) {
@@ -154,6 +167,25 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 						dl = SG_DOFF(dl + i);
 					pos = (pos + i) & SG_POS_MASK;
 					p = data + pos;
+					/* "=XX" or a soft break "=\r\n" inside the word */
+					if (fam == SG_FAM_QP && i < 6 && ((w >> (8 * i)) & 0xff) == '=') {
+						__u8 x = w >> (8 * (i + 1)), y = w >> (8 * (i + 2));
+						__u8 hx = sg_hexv[x], hy = sg_hexv[y];
+
+						if ((hx | hy) < 16) {
+							b[SG_DOFF(8 + dl)] = hx << 4 | hy;
+							dl = SG_DOFF(dl + 1);
+							pos = (pos + 3) & SG_POS_MASK;
+							prev = y;
+							continue;
+						}
+						if (x == '\r' && y == '\n') {
+							pos = (pos + 3) & SG_POS_MASK;
+							s = SG_P_Q_LS;
+							prev = y;
+							continue;
+						}
+					}
 				}
 			}
 		}

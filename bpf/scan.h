@@ -26,6 +26,9 @@
 #endif
 #define SG_MAX_CALLBACKS 4096 /* per segment: chunks plus actions; more is counted */
 #define SG_POS_MASK 0x3fff    /* positions < 16 KiB; keeps pos + 8 within MAX_PACKET_OFF */
+#ifndef SG_COLON_PRECHECK
+#define SG_COLON_PRECHECK 1
+#endif
 
 /* Tables in a writable section: the verifier must treat what it loads from
  * them as unknown values, or it would fold states into constants and walk
@@ -238,6 +241,32 @@ step:
 		if (e >> SG_DFA_ACT_SHIFT) {
 			/* only set when leaving: live values must not differ at the loop head */
 			act = e >> SG_DFA_ACT_SHIFT;
+			if (links && act == A_COLON && SG_COLON_PRECHECK) {
+				/* most ':' in text start no link (CSS, "Subject:",
+				 * times): a link only when "http" or "https" ends
+				 * right before it; else go on without an exit. Near
+				 * the segment's start sg_link_colon decides. */
+				__u64 v = 0, at = pos - 1, ok = 0;
+				__u8 *q;
+
+				if (inbuf) {
+					q = sc->buf + ((at - 8) & SG_DEC_MASK);
+					v = __builtin_bswap64(*(__u64 *)q);
+					ok = 1;
+				} else if (at >= sc->mstart + 8) {
+					q = data + ((at - 8) & SG_POS_MASK);
+					if ((void *)(q + 8) <= data_end) {
+						v = __builtin_bswap64(*(__u64 *)q);
+						ok = 1;
+					}
+				}
+				v |= 0x2020202020ULL;
+				if (ok && (v & 0xffffffffULL) != 0x68747470ULL &&
+				    (v & 0xffffffffffULL) != 0x6874747073ULL) {
+					act = 0;
+					continue;
+				}
+			}
 			if (links && act == A_HEND0 && !f->nlabels && !sc->one_label) {
 				/* a link parameter's value without a dot: no bad
 				 * host has one label, so it is no match (no exit) */

@@ -304,6 +304,20 @@ int main(void)
 		prepare(&h, &cases[n++], "body HTML links", 30008, body_setup, html, 1448);
 		/* the same declared text/html: copied, then read by the link
 		 * machine (line ends inside quoted links are dropped there) */
+		{
+			/* newsletter HTML: inline CSS, a ':' every few bytes */
+			static char css[1449];
+			size_t c = 0;
+
+			for (int k = 0; c < 1400; k++)
+				c += snprintf(css + c, sizeof(css) - c, k % 3 == 2 ?
+					      "<td style=\"padding:0;margin:0\"><a href=\"https://w%d."
+					      "example.test/p?id=%d\">item</a></td>\r\n" :
+					      "<td style=\"font-size:14px;color:#333;line-height:1.4\">"
+					      "text %d</td>\r\n", k, k);
+			css[1448] = 0;
+			prepare(&h, &cases[n++], "body HTML CSS", 30013, body_setup, css, 1448);
+		}
 		prepare(&h, &cases[n++], "body HTML part", 30012,
 			"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n"
 			"Content-Type: text/html\r\n\r\n", html, 1448);
