@@ -320,6 +320,64 @@ static void test_one_label(struct harness *h)
 	h_apply(h, config_text);
 }
 
+/* fifty good links and one bad in a base64 part and a QP part */
+static void test_fifty(struct harness *h)
+{
+	static char html[8192], enc[12288], msg[16384];
+	struct sg_stats a, b;
+	size_t o = 0;
+	struct sess s;
+
+	for (int i = 0; i < 50; i++)
+		o += snprintf(html + o, sizeof(html) - o,
+			      "<a href=\"https://www%d.good%d.test/p?id=%d&u=https%%3A%%2F%%2Fok%d.test\">%d</a>\r\n",
+			      i, i % 7, i, i, i);
+	o += snprintf(html + o, sizeof(html) - o, "<a href=\"https://redir.badcdn.test/x\">pay</a>\r\n");
+	b64enc(enc, html, o, 76);
+	snprintf(msg, sizeof(msg), MP_HEAD "Content-Type: text/html\r\nContent-Transfer-Encoding: base64"
+		 "\r\n\r\n%s.\r\n", enc);
+	h_stats(h, &a);
+	in_data(h, &s);
+	for (size_t off = 0, len = strlen(msg); off < len; off += 1448)
+		sess_send(&s, msg + off, len - off < 1448 ? len - off : 1448);
+	h_stats(h, &b);
+	CHECK_EQ_INT(bad_hosts(h), 1, "base64: fifty good links and one bad: one alert");
+	CHECK_EQ_INT(b.urls - a.urls, 51, "base64: fifty-one links seen");
+	/* the same HTML as QP: every '=' escaped, soft breaks at 76 */
+	{
+		size_t q = 0, col = 0;
+
+		q += snprintf(msg, sizeof(msg), MP_HEAD "Content-Type: text/html\r\n"
+			      "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+		for (size_t i = 0; i < o; i++) {
+			if (html[i] == '\r' || html[i] == '\n') {
+				msg[q++] = html[i];
+				col = 0;
+				continue;
+			}
+			if (col > 72) {
+				q += sprintf(msg + q, "=\r\n");
+				col = 0;
+			}
+			if (html[i] == '=') {
+				q += sprintf(msg + q, "=3D");
+				col += 3;
+			} else {
+				msg[q++] = html[i];
+				col++;
+			}
+		}
+		q += sprintf(msg + q, ".\r\n");
+		h_stats(h, &a);
+		in_data(h, &s);
+		for (size_t off = 0; off < q; off += 1448)
+			sess_send(&s, msg + off, q - off < 1448 ? q - off : 1448);
+		h_stats(h, &b);
+		CHECK_EQ_INT(bad_hosts(h), 1, "QP: fifty good links and one bad: one alert");
+		CHECK_EQ_INT(b.urls - a.urls, 51, "QP: fifty-one links seen");
+	}
+}
+
 /* the end of data inside encoded parts: the message ends there, and the
  * session's next message is read from its headers */
 static void test_end_of_data(struct harness *h)
@@ -422,6 +480,7 @@ int main(void)
 	test_structure(&h);
 	test_html_as_sent(&h);
 	test_one_label(&h);
+	test_fifty(&h);
 	test_end_of_data(&h);
 	test_bdat(&h);
 	test_big(&h);
