@@ -312,16 +312,29 @@ static __always_inline int sg_bnd_resume(struct sg_scan *sc)
 	return (sc->f->flags & SG_FLOW_BND_PEND) && sg_bnd_scan(sc, sc->f->pos) == SG_BND_YES;
 }
 
+/* Is the message's raw reader at a line start (for the command program's
+ * end-of-data reader to take over from)? */
+static __always_inline int sg_msg_at_line_start(const struct sg_flow *f)
+{
+	__u8 m = f->mstate, p = f->pstate;
+
+	if (f->mmode == SG_MM_MSG)
+		return m == SG_M_H_LS || m == SG_M_H_BLS || m == SG_M_B_LS || m == SG_M_B_BLS;
+	return p == SG_P_Q_LS || p == SG_P_Q_BLS || p == SG_P_B_LS || p == SG_P_B_BLS ||
+	       p == SG_P_S_LS || p == SG_P_S_BLS || p == SG_P_I_LS || p == SG_P_I_BLS;
+}
+
 /* Where the rest of the segment goes: the program of the current part (a
- * boundary or a header block changed it), or back to the commands. */
+ * boundary or a header block changed it), or back to the commands. One tail
+ * call is always kept for the way back: past the budget, the command program
+ * reads the rest of the message for its end only (counted, and said once as
+ * a stream_anomaly), so no command after it is missed. */
 static __always_inline void sg_msg_hand_over(struct xdp_md *ctx, struct sg_flow *f, int from_mmode)
 {
-	if (f->pos >= f->end)
-		return;
-	if (!f->tail_left)
-		return; /* counted by the caller */
-	f->tail_left--;
+	if (f->pos >= f->end || !f->tail_left)
+		return; /* the budget rule keeps one for the way back: counted by the caller */
 	if (f->phase == SG_PHASE_COMMAND) {
+		f->tail_left--;
 		f->flags |= SG_FLOW_REENTRY;
 		bpf_tail_call(ctx, &sg_progs, SG_PROGI_CMD);
 		f->flags &= ~SG_FLOW_REENTRY;
@@ -329,8 +342,16 @@ static __always_inline void sg_msg_hand_over(struct xdp_md *ctx, struct sg_flow 
 	} else if (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) {
 		if (f->mmode == from_mmode && from_mmode == SG_MM_MSG)
 			return; /* callbacks ran out: counted by the caller */
-		stat_inc(SG_STAT_part_tail_calls);
-		bpf_tail_call(ctx, &sg_progs, f->mmode & 7);
+		f->tail_left--;
+		if (f->tail_left >= 1) {
+			stat_inc(SG_STAT_part_tail_calls);
+			bpf_tail_call(ctx, &sg_progs, f->mmode & 7);
+		} else {
+			f->state = sg_msg_at_line_start(f) ? SG_S_M_LS : SG_S_M_TEXT;
+			f->flags |= SG_FLOW_REENTRY;
+			bpf_tail_call(ctx, &sg_progs, SG_PROGI_CMD);
+			f->flags &= ~SG_FLOW_REENTRY;
+		}
 	} else {
 		return;
 	}

@@ -411,6 +411,31 @@ static void test_end_of_data(struct harness *h)
 	CHECK_EQ_INT(bad_hosts(h), 1, "QP: the link after a bare-LF dot line is read");
 }
 
+/* More part switches in one segment than tail calls allow: the rest of the
+ * message is read for its end only, and the commands after it are read. */
+static void test_tail_budget(struct harness *h)
+{
+	static char seg[3000];
+	struct sg_stats a, b;
+	struct sg_flow f;
+	size_t o = 0;
+	struct sess s;
+
+	o += sprintf(seg + o, MP_HEAD "Content-Type: multipart/mixed; boundary=b\r\n\r\n");
+	for (int i = 0; i < 24; i++)
+		o += sprintf(seg + o, "--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nx%d\r\n", i);
+	o += sprintf(seg + o, "--b--\r\n.\r\nMAIL FROM:<ceo@corp.example>\r\n");
+	h_stats(h, &a);
+	in_data(h, &s);
+	sess_send(&s, seg, o);
+	h_stats(h, &b);
+	CHECK_EQ_INT(alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM), 1,
+		     "24 QP parts in one segment: the MAIL FROM after the message is read");
+	CHECK(b.messages_unread > a.messages_unread, "past the tail calls: counted as messages_unread");
+	CHECK(sess_flow(&s, &f) == 0 && f.messages == 1 && f.phase == SG_PHASE_COMMAND,
+	      "24 QP parts in one segment: the message ended");
+}
+
 /* a base64 part in BDAT chunks cut inside quanta */
 static void test_bdat(struct harness *h)
 {
@@ -483,6 +508,7 @@ int main(void)
 	test_fifty(&h);
 	test_end_of_data(&h);
 	test_bdat(&h);
+	test_tail_budget(&h);
 	test_big(&h);
 	h_close(&h);
 	return check_done();
