@@ -340,10 +340,12 @@ static __always_inline void sg_msg_hand_over(struct xdp_md *ctx, struct sg_flow 
 		f->flags &= ~SG_FLOW_REENTRY;
 		f->state = SG_S_S_SKIP;
 	} else if (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) {
-		if (f->mmode == from_mmode && from_mmode == SG_MM_MSG)
-			return; /* callbacks ran out: counted by the caller */
+		/* the message program's callbacks ran out (a segment of nothing
+		 * but actions): the rest is read for its end, as past the budget */
+		int stuck = f->mmode == from_mmode && from_mmode == SG_MM_MSG;
+
 		f->tail_left--;
-		if (f->tail_left >= 1) {
+		if (f->tail_left >= 1 && !stuck) {
 			stat_inc(SG_STAT_part_tail_calls);
 			bpf_tail_call(ctx, &sg_progs, f->mmode & 7);
 		} else {
