@@ -87,8 +87,10 @@ static __always_inline __u64 sg_bytes_before(struct sg_scan *sc, __u32 at, const
 
 static __always_inline int sg_alnum(__u8 c)
 {
+	if (c >= '0' && c <= '9')
+		return 1;
 	c |= 0x20;
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+	return c >= 'a' && c <= 'z';
 }
 
 /* ':' in the body: starts a link if "http" or "https" is right before it
@@ -96,13 +98,16 @@ static __always_inline int sg_alnum(__u8 c)
 static __always_inline void sg_link_colon(struct sg_scan *sc)
 {
 	struct sg_flow *f = sc->f;
-	__u64 v = sg_bytes_before(sc, f->pos - 1, 6) | 0x0000202020202020ULL;
+	/* the scheme's letters case-folded, the byte before it as it is (a
+	 * control byte folded could pass for a digit: "\x10https://" is a link,
+	 * a browser strips the control byte) */
+	__u64 v = sg_bytes_before(sc, f->pos - 1, 6);
 	__u64 https = 0x6874747073ULL, http = 0x68747470ULL; /* "https", "http" */
 	int len;
 
-	if ((v & 0xffffffffffULL) == https && !sg_alnum(v >> 40))
+	if (((v | 0x2020202020ULL) & 0xffffffffffULL) == https && !sg_alnum(v >> 40))
 		len = 6;
-	else if ((v & 0xffffffffULL) == http && !sg_alnum(v >> 32))
+	else if (((v | 0x20202020ULL) & 0xffffffffULL) == http && !sg_alnum(v >> 32))
 		len = 5;
 	else
 		return;

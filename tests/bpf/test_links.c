@@ -58,6 +58,9 @@ static void test_forms(struct harness *h)
 		{ "<a href='https://bad.test'>x</a>", 1, "bad.test" },
 		{ "<a href=https://bad.test>x</a>", 1, "bad.test" },
 		{ "(https://bad.test)", 1, "bad.test" },
+		/* a control byte before the scheme is no letter (browsers strip it) */
+		{ "<a href=\"\x10https://bad.test/\">x</a>", 1, "bad.test" },
+		{ "xhttps://bad.test/ 9http://bad.test/", 0, NULL },
 		/* 192.0.2.66 as one number in a bare parameter: dotless values are
 		 * matched when a bad host has a one-label spelling */
 		{ "https://r.good.test/go?ip=3221226050&x=1", 1, "192.0.2.66" },
