@@ -85,14 +85,6 @@ static __always_inline __u64 sg_bytes_before(struct sg_scan *sc, __u32 at, const
 	return v;
 }
 
-static __always_inline int sg_alnum(__u8 c)
-{
-	if (c >= '0' && c <= '9')
-		return 1;
-	c |= 0x20;
-	return c >= 'a' && c <= 'z';
-}
-
 /* ':' in the body: starts a link if "http" or "https" is right before it
  * (and no letter or digit before that) */
 static __always_inline void sg_link_colon(struct sg_scan *sc)

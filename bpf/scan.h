@@ -46,6 +46,17 @@ struct sg_machine sg_msg_machine SEC(".data.dfa") = {
  * path and unknown on the others, no two loop-head states would match and
  * the verifier's work would grow with the square of the chunk. */
 __u64 sg_label_basis SEC(".data.dfa") = SG_FNV_BASIS;
+/* the link machine's state after "http(s):", read from memory for the same
+ * reason (scan.h starts links inline) */
+__u32 sg_link_sl1 SEC(".data.dfa") = SG_M_U_SL1;
+
+static __always_inline int sg_alnum(__u8 c)
+{
+	if (c >= '0' && c <= '9')
+		return 1;
+	c |= 0x20;
+	return c >= 'a' && c <= 'z';
+}
 
 /* Decoded bytes of the current segment (bpf/part.h): the link machine reads
  * them here. b[0..7] hold the 8 decoded bytes before them (a link's scheme
@@ -70,6 +81,7 @@ struct sg_scan {
 	__u8 *buf;    /* set while the link machine reads decoded bytes */
 	struct sg_decoded *dec; /* the part programs: where the raw pass decodes to */
 	__u32 one_label; /* sg_config's bad_one_label, read once a segment */
+	__u32 urls;      /* links started inline: added to sg_stats once */
 };
 
 static __always_inline void sg_capture_word(struct sg_flow *f, __u64 w, __u64 n)
@@ -260,9 +272,37 @@ step:
 						ok = 1;
 					}
 				}
-				v |= 0x2020202020ULL;
-				if (ok && (v & 0xffffffffULL) != 0x68747470ULL &&
-				    (v & 0xffffffffffULL) != 0x6874747073ULL) {
+				if (ok) {
+					/* "http:" / "https:" with no letter or digit before
+					 * it starts a link: what sg_link_colon does, here,
+					 * without leaving the loop */
+					__u64 fv = v | 0x2020202020ULL;
+					__u8 before = 0;
+					int len = 0;
+
+					if ((fv & 0xffffffffffULL) == 0x6874747073ULL && !sg_alnum(v >> 40)) {
+						len = 6;
+						before = v >> 40;
+					} else if ((fv & 0xffffffffULL) == 0x68747470ULL &&
+						   !sg_alnum(v >> 32)) {
+						len = 5;
+						before = v >> 32;
+					}
+					if (len) {
+						f->nlabels = 0;
+						f->where = SG_WHERE_BODY;
+						f->cmt_depth = 0;
+						f->dom_pending = 1;
+						f->flags &= ~(SG_FLOW_TOKEN_TRUNC | SG_FLOW_QLINK);
+						if (before == '"' || before == '\'')
+							f->flags |= SG_FLOW_QLINK;
+						*(__u64 *)f->token = len == 6 ? 0x00003a7370747468ULL :
+										0x0000003a70747468ULL;
+						f->tok_len = len;
+						h = basis;
+						s = sg_link_sl1; /* read, not a constant */
+						sc->urls++;
+					}
 					act = 0;
 					continue;
 				}

@@ -391,6 +391,8 @@ int sg_xdp_msg(struct xdp_md *ctx)
 			sg_bnd_apply(f);
 		}
 		bpf_loop(SG_MAX_CALLBACKS, sg_msg_cb, &sc, 0);
+		if (sc.urls)
+			stat_add(SG_STAT_urls, sc.urls);
 		/* the last bytes read, for a link's scheme cut by the segment end */
 		if (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT)
 			f->tail8 = sg_bytes_before(&sc, f->pos, 8);
@@ -454,6 +456,8 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 			f->end = 8 + (sc.dlen & SG_DEC_MASK);
 			sc.buf = d->b;
 			bpf_loop(SG_MAX_CALLBACKS, sg_link_cb, &sc, 0);
+			if (sc.urls)
+				stat_add(SG_STAT_urls, sc.urls);
 			f->dtail8 = sg_bytes_before(&sc, f->end, 8);
 			sc.buf = NULL;
 			f->pos = rpos;
