@@ -83,6 +83,28 @@ send()
 	fi
 }
 
+# an invoice whose HTML part (base64, as swaks builds it) links to a
+# redirect host that the admin has just declared bad, with one command
+send_phish()
+{
+	local port=40006 num=6
+	say "smtpguard policy add bad-host redir.badcdn.test   (an emergency change: no reload)"
+	lab_sg policy add bad-host redir.badcdn.test || failed "policy add bad-host"
+	printf '  (%s) %-62s ' "$num" "outside sends an HTML invoice linking to the bad host"
+	if lab_send "$LAB_OUT_NS" --local-port "$port" --from billing@example.net \
+		--to bob@corp.example --helo mail.example.net --header "Subject: smtpguard demo ($num)" \
+		--attach-type text/html \
+		--attach-body '<p>Your invoice: <a href="https://redir.badcdn.test/inv?id=8842">view</a></p>' \
+		2>/dev/null; then
+		echo "-> $(grep -o '250 2.0.0 Ok: queued.*' "$LAB_LAST_SEND" | head -n 1)"
+		DEMO_SENT=$((DEMO_SENT + 1))
+		DEMO_EXPECT+=("$port body $num")
+	else
+		echo "-> FAILED"
+		failed "session ($num): $(tail -n 1 "$LAB_LAST_SEND")"
+	fi
+}
+
 alert_count() { grep -c '"event_type":"alert"' "$LAB_DIR/events.jsonl" 2>/dev/null || true; }
 alerts_at_least() { [ "$(alert_count)" -ge "$1" ]; }
 
@@ -123,6 +145,7 @@ main()
 	DEMO_SENT=0
 	DEMO_EXPECT=()
 	for e in "${SESSIONS[@]}"; do send "$e"; done
+	send_phish
 	for e in "${DEMO_EXPECT[@]}"; do [[ $e == *" - "* ]] || want=$((want + 1)); done
 
 	lab_wait_delivered "$DEMO_SENT" 20 || failed "delivery"
