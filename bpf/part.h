@@ -137,6 +137,22 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 					 * either: the loop's own cost is half of it */
 					__u64 w2 = 0, y2, mk2 = 1;
 
+					if (pos + 32 <= end && (void *)(p + 32) <= data_end) {
+						/* four words at once while none has an LF */
+						__u64 w3 = *(__u64 *)(p + 16), w4 = *(__u64 *)(p + 24);
+						__u64 y3 = w3 ^ 0x0a0a0a0a0a0a0a0aULL, y4 = w4 ^ 0x0a0a0a0a0a0a0a0aULL;
+
+						w2 = *(__u64 *)(p + 8);
+						y2 = w2 ^ 0x0a0a0a0a0a0a0a0aULL;
+						if (!((((y2 - 0x0101010101010101ULL) & ~y2) |
+						       ((y3 - 0x0101010101010101ULL) & ~y3) |
+						       ((y4 - 0x0101010101010101ULL) & ~y4)) &
+						      0x8080808080808080ULL)) {
+							prev = w4 >> 56;
+							pos = (pos + 32) & SG_POS_MASK;
+							continue;
+						}
+					}
 					if (pos + 16 <= end && (void *)(p + 16) <= data_end) {
 						w2 = *(__u64 *)(p + 8);
 						y2 = w2 ^ 0x0a0a0a0a0a0a0a0aULL;
@@ -304,18 +320,24 @@ static __noinline void sg_part_action(struct sg_scan *sc, __u8 *b, const int fam
 		break;
 	case A_QPLIT2:
 		/* "=X" and no second hex digit: a mail client shows them */
+		if (fam != SG_FAM_QP)
+			break;
 		sg_dec_put(sc, b, '=');
 		sg_dec_put(sc, b, f->p_prev);
 		if (c != '=')
 			sg_dec_put(sc, b, c);
 		break;
 	case A_QPLIT:
+		if (fam != SG_FAM_QP)
+			break;
 		sg_dec_put(sc, b, '=');
 		if (c != '=')
 			sg_dec_put(sc, b, c);
 		break;
 	case A_B64PAD:
 		/* "xx==" or "xxx=": the quantum's last one or two bytes */
+		if (fam != SG_FAM_B64)
+			break;
 		if (f->b64_n == 2) {
 			sg_dec_put(sc, b, f->b64_acc >> 4);
 		} else if (f->b64_n == 3) {
@@ -335,11 +357,15 @@ static __always_inline long sg_part_cb(struct sg_scan *sc, const int fam)
 	__u32 act;
 	__u8 c = 0;
 
-	if (f->pend || (f->phase != SG_PHASE_DATA && f->phase != SG_PHASE_BDAT) || !d)
+	/* a skipped part decodes nothing: no buffer */
+	__u8 *b = fam == SG_FAM_SKIP ? NULL : d ? d->b : NULL;
+
+	if (f->pend || (f->phase != SG_PHASE_DATA && f->phase != SG_PHASE_BDAT) ||
+	    (fam != SG_FAM_SKIP && !b))
 		return 1;
-	act = sg_part_chunk(sc, d->b, fam, &c);
+	act = sg_part_chunk(sc, b, fam, &c);
 	if (act)
-		sg_part_action(sc, d->b, fam, act, c);
+		sg_part_action(sc, b, fam, act, c);
 	return f->pos >= f->end || f->pend || sc->dlen > SG_DEC_LIMIT;
 }
 

@@ -419,12 +419,13 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 	if (sg_parse(data, data_end, &pk, 1))
 		return XDP_PASS;
 	f = bpf_map_lookup_elem(&sg_flows, &pk.key);
-	d = bpf_map_lookup_elem(&sg_decoded, &zero);
-	if (!f || !d)
+	d = fam == SG_FAM_SKIP ? NULL : bpf_map_lookup_elem(&sg_decoded, &zero);
+	if (!f || (fam != SG_FAM_SKIP && !d))
 		return XDP_PASS;
 	sc.f = f;
 	sc.dec = d;
-	sc.one_label = sg_one_label();
+	if (fam != SG_FAM_SKIP)
+		sc.one_label = sg_one_label();
 	if ((f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) &&
 	    f->mmode == (fam == SG_FAM_QP ? SG_MM_QP : fam == SG_FAM_B64 ? SG_MM_B64 :
 			 fam == SG_FAM_HTML ? SG_MM_HTML : SG_MM_SKIP)) {
@@ -435,7 +436,8 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 		f->pend = sg_bnd_resume(&sc) ? SG_PEND_BND : 0;
 		if (!f->pend) {
 			/* the decoded bytes before this segment's, for look-backs */
-			*(__u64 *)d->b = __builtin_bswap64(f->dtail8);
+			if (fam != SG_FAM_SKIP && d)
+				*(__u64 *)d->b = __builtin_bswap64(f->dtail8);
 			if (fam == SG_FAM_QP)
 				bpf_loop(SG_MAX_CALLBACKS, sg_part_cb_qp, &sc, 0);
 			else if (fam == SG_FAM_B64)
@@ -446,7 +448,7 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 				bpf_loop(SG_MAX_CALLBACKS, sg_part_cb_skip, &sc, 0);
 		}
 #ifndef SG_NO_LINKPASS
-		if (fam != SG_FAM_SKIP && sc.dlen) {
+		if (fam != SG_FAM_SKIP && d && sc.dlen) {
 			__u16 rpos = f->pos, rend = f->end;
 
 			if (fam != SG_FAM_HTML)
