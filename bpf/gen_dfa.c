@@ -1198,7 +1198,9 @@ static void link_only(void)
 			T[st][k] = T[text][k];
 		skipb[st] = skipb[text];
 		skipb2[st] = skipb2[text];
+		pskip[st] = 6; /* scan.h skip 6: only ':' stops the word test */
 	}
+	pskip[text] = 6;
 	/* a browser drops CR and LF from a URL as it drops TAB: inside a quoted
 	 * attribute a host goes on over a line end (A_WS decides, as for TAB);
 	 * in decoded text a line end means nothing else */

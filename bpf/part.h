@@ -120,8 +120,15 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 					*(__u32 *)(b + SG_DOFF(8 + dl)) =
 						(q0 >> 16) | ((q0 >> 8) & 0xff) << 8 | (q0 & 0xff) << 16;
 					dl = SG_DOFF(dl + 3);
-					pos = (pos + 4) & SG_POS_MASK;
 					s = SG_P_B_TEXT;
+					/* and the line's CRLF after them */
+					if (((w >> 32) & 0xffff) == 0x0a0d) {
+						pos = (pos + 6) & SG_POS_MASK;
+						s = SG_P_B_LS;
+						prev = '\n';
+						continue;
+					}
+					pos = (pos + 4) & SG_POS_MASK;
 					continue;
 				}
 			} else if (fam == SG_FAM_SKIP) {
@@ -226,6 +233,17 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 							prev = y;
 							continue;
 						}
+					}
+					/* a line's CRLF inside the word: content, then a
+					 * line start (the DFA would take two steps) */
+					if (i < 7 && ((w >> (8 * i)) & 0xffff) == 0x0a0d) {
+						b[SG_DOFF(8 + dl)] = '\r';
+						b[SG_DOFF(9 + dl)] = '\n';
+						dl = SG_DOFF(dl + 2);
+						pos = (pos + 2) & SG_POS_MASK;
+						s = fam == SG_FAM_QP ? SG_P_Q_LS : SG_P_I_LS;
+						prev = '\n';
+						continue;
 					}
 				}
 			}

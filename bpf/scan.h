@@ -145,6 +145,12 @@ static __always_inline __u32 sg_scan_chunk(struct sg_scan *sc, struct sg_machine
 					__u64 y = w ^ 0x3a3a3a3a3a3a3a3aULL;
 
 					m |= (y - 0x0101010101010101ULL) & ~y;
+				} else if (links && sk == 6) {
+					/* decoded text between links: line ends mean
+					 * nothing there, only a ':' may start a link */
+					__u64 y = w ^ 0x3a3a3a3a3a3a3a3aULL;
+
+					m = (y - 0x0101010101010101ULL) & ~y;
 				} else if (links && sk == 4) {
 					/* a header name: stop at space or below, ':', DEL
 					 * and any byte >= 0x80 (is it a header at all?) */
