@@ -133,56 +133,52 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 				}
 			} else if (fam == SG_FAM_SKIP) {
 				/* a skipped part only needs its line starts: stop at
-				 * LF alone, and take the CR before it from the word */
+				 * LF alone, up to four words a step, and take the CR
+				 * before it and the line's first byte from the words */
 				__u64 y = w ^ 0x0a0a0a0a0a0a0a0aULL;
 				__u64 mk = (y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL;
-				__u64 i;
-				__u8 before;
+				__u64 i, lw = w, k = 0;
+				__u8 before, pw = prev;
 
 				if (!mk) {
-					/* and the next word too, while it has no LF
-					 * either: the loop's own cost is half of it */
-					__u64 w2 = 0, y2, mk2 = 1;
+					__u64 w2, w3, w4, y2, y3, y4, m2, m3, m4;
 
-					if (pos + 32 <= end && (void *)(p + 32) <= data_end) {
-						/* four words at once while none has an LF */
-						__u64 w3 = *(__u64 *)(p + 16), w4 = *(__u64 *)(p + 24);
-						__u64 y3 = w3 ^ 0x0a0a0a0a0a0a0a0aULL, y4 = w4 ^ 0x0a0a0a0a0a0a0a0aULL;
-
-						w2 = *(__u64 *)(p + 8);
-						y2 = w2 ^ 0x0a0a0a0a0a0a0a0aULL;
-						if (!((((y2 - 0x0101010101010101ULL) & ~y2) |
-						       ((y3 - 0x0101010101010101ULL) & ~y3) |
-						       ((y4 - 0x0101010101010101ULL) & ~y4)) &
-						      0x8080808080808080ULL)) {
-							prev = w4 >> 56;
-							pos = (pos + 32) & SG_POS_MASK;
-							continue;
-						}
-					}
-					if (pos + 16 <= end && (void *)(p + 16) <= data_end) {
-						w2 = *(__u64 *)(p + 8);
-						y2 = w2 ^ 0x0a0a0a0a0a0a0a0aULL;
-						mk2 = (y2 - 0x0101010101010101ULL) & ~y2 & 0x8080808080808080ULL;
-					}
-					if (!mk2) {
-						prev = w2 >> 56;
-						pos = (pos + 16) & SG_POS_MASK;
+					if (pos + 32 > end || (void *)(p + 32) > data_end) {
+						prev = w >> 56;
+						pos = (pos + 8) & SG_POS_MASK;
 						continue;
 					}
-					prev = w >> 56;
-					pos = (pos + 8) & SG_POS_MASK;
-					continue;
+					w2 = *(__u64 *)(p + 8);
+					w3 = *(__u64 *)(p + 16);
+					w4 = *(__u64 *)(p + 24);
+					y2 = w2 ^ 0x0a0a0a0a0a0a0a0aULL;
+					y3 = w3 ^ 0x0a0a0a0a0a0a0a0aULL;
+					y4 = w4 ^ 0x0a0a0a0a0a0a0a0aULL;
+					m2 = (y2 - 0x0101010101010101ULL) & ~y2 & 0x8080808080808080ULL;
+					m3 = (y3 - 0x0101010101010101ULL) & ~y3 & 0x8080808080808080ULL;
+					m4 = (y4 - 0x0101010101010101ULL) & ~y4 & 0x8080808080808080ULL;
+					if (!(m2 | m3 | m4)) {
+						prev = w4 >> 56;
+						pos = (pos + 32) & SG_POS_MASK;
+						continue;
+					}
+					if (m2) {
+						mk = m2, lw = w2, pw = w >> 56, k = 8;
+					} else if (m3) {
+						mk = m3, lw = w3, pw = w2 >> 56, k = 16;
+					} else {
+						mk = m4, lw = w4, pw = w3 >> 56, k = 24;
+					}
 				}
 				i = (((mk & -mk) >> 7) * 0x0001020304050607ULL) >> 56;
-				before = i ? (w >> ((i - 1) * 8)) & 0xff : prev;
-				pos = (pos + i + 1) & SG_POS_MASK;
+				before = i ? (lw >> ((i - 1) * 8)) & 0xff : pw;
+				pos = (pos + k + i + 1) & SG_POS_MASK;
 				s = before == '\r' ? SG_P_S_LS : SG_P_S_BLS;
 				prev = '\n';
 				/* the line's first byte, if in the word and no dot,
 				 * dash, CR or LF: nothing to look at there either */
 				if (i < 7) {
-					__u8 first = w >> ((i + 1) * 8);
+					__u8 first = lw >> ((i + 1) * 8);
 
 					if (first != '.' && first != '-' && first > '\r') {
 						s = SG_P_S_TEXT;

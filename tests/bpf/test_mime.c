@@ -378,6 +378,29 @@ static void test_fifty(struct harness *h)
 	}
 }
 
+/* a skipped part of lines of every length from 0 to 40 (line starts fall
+ * everywhere in the word test), dot-stuffed and dash lines among them, cut
+ * at every offset: its boundary and the link after it are always found */
+static void test_skip_lines(struct harness *h)
+{
+	static char msg[4096];
+	size_t o = 0;
+
+	o += sprintf(msg + o, MP_HEAD "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+			      "Content-Type: application/octet-stream\r\n\r\n");
+	for (int l = 0; l <= 40; l++) {
+		if (l == 7)
+			o += sprintf(msg + o, "..stuffed https://bad.test/\r\n-- not a boundary\r\n");
+		for (int i = 0; i < l; i++)
+			msg[o++] = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo"[i % 35];
+		o += sprintf(msg + o, l % 5 == 4 ? "\n" : "\r\n");
+	}
+	o += sprintf(msg + o, "--b\r\nContent-Type: text/plain\r\n\r\nhttps://redir.badcdn.test/\r\n"
+			      "--b--\r\n.\r\n");
+	CHECK_EQ_INT(every_split(h, msg, 1, "skip lines"), 0,
+		     "a skipped part of lines 0-40 long, every split: the link after it, once");
+}
+
 /* the end of data inside encoded parts: the message ends there, and the
  * session's next message is read from its headers */
 static void test_end_of_data(struct harness *h)
@@ -506,6 +529,7 @@ int main(void)
 	test_html_as_sent(&h);
 	test_one_label(&h);
 	test_fifty(&h);
+	test_skip_lines(&h);
 	test_end_of_data(&h);
 	test_bdat(&h);
 	test_tail_budget(&h);
