@@ -117,7 +117,9 @@ static __always_inline void sg_link_colon(struct sg_scan *sc)
 	stat_inc(SG_STAT_urls);
 }
 
-__noinline int sg_host_end_g(struct sg_flow *f, const struct sg_flow_key *key)
+/* Returns 1 if a host was matched (the caller counts them, once a
+ * segment); gen is the policy generation read at the segment's start. */
+__noinline int sg_host_end_g(struct sg_flow *f, const struct sg_flow_key *key, __u32 gen)
 {
 	struct sg_config *cfg;
 	struct sg_name_val *hit;
@@ -134,30 +136,31 @@ __noinline int sg_host_end_g(struct sg_flow *f, const struct sg_flow_key *key)
 		f->nlabels++;
 		f->label_hash = SG_FNV_BASIS;
 	}
-	cfg = config_get();
-	if (!cfg || !f->nlabels)
+	if (!f->nlabels)
 		return 0;
-	stat_inc(SG_STAT_hosts_checked);
-	hit = sg_match_name(&sg_bad_hosts, SG_FILTER_BAD_HOSTS, f, cfg->generation);
+	hit = sg_match_name(&sg_bad_hosts, SG_FILTER_BAD_HOSTS, f, gen);
 	if (!hit)
-		return 0;
+		return 1;
+	cfg = config_get();
+	if (!cfg)
+		return 1;
 	action = cfg->actions[SG_REASON_BAD_REDIRECT_HOST & 7];
 	if (action == SG_ACTION_OFF)
-		return 0;
+		return 1;
 	if (action == SG_ACTION_BLOCK)
 		f->flags |= SG_FLOW_BLOCKED;
 	stat_inc(SG_STAT_alert_bad_host);
 	sg_source_count(key, 0, 0, 1);
 	if (sg_alert_allowed(f))
 		sg_emit(f, key, SG_REASON_BAD_REDIRECT_HOST, SG_WHERE_BODY, action, hit, NULL);
-	return 0;
+	return 1;
 }
 
 /* a host in a link ended: match it against the bad hosts (a global
  * function: verified once) */
 static __always_inline void sg_host_end(struct sg_scan *sc)
 {
-	sg_host_end_g(sc->f, &sc->pk->key);
+	sc->f->seg_hosts += sg_host_end_g(sc->f, &sc->pk->key, sc->gen);
 }
 
 static __always_inline int sg_hexval(__u8 c)

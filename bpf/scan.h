@@ -81,7 +81,7 @@ struct sg_scan {
 	__u8 *buf;    /* set while the link machine reads decoded bytes */
 	struct sg_decoded *dec; /* the part programs: where the raw pass decodes to */
 	__u32 one_label; /* sg_config's bad_one_label, read once a segment */
-	__u32 urls;      /* links started inline: added to sg_stats once */
+	__u32 gen;       /* the policy generation, read once a segment */
 };
 
 static __always_inline void sg_capture_word(struct sg_flow *f, __u64 w, __u64 n)
@@ -307,7 +307,7 @@ step:
 						f->tok_len = len;
 						h = basis;
 						s = sg_link_sl1; /* read, not a constant */
-						sc->urls++;
+						f->seg_urls++;
 					}
 					act = 0;
 					continue;

@@ -267,12 +267,27 @@ int sg_xdp_ingress(struct xdp_md *ctx)
 	return sg_client_segment(ctx, &pk, cfg);
 }
 
-/* Does a link parameter's value without a dot need matching? */
-static __always_inline __u32 sg_one_label(void)
+/* What the link scanner needs of the policy, read once a segment: the
+ * generation in force, and whether a dotless parameter needs matching. */
+static __always_inline void sg_scan_policy(struct sg_scan *sc)
 {
 	struct sg_config *cfg = config_get();
 
-	return !cfg || cfg->bad_one_label;
+	sc->one_label = !cfg || cfg->bad_one_label;
+	sc->gen = cfg ? cfg->generation : 0;
+}
+
+/* the counts a segment's scan kept in the flow (not on the stack: the
+ * verifier would tell every count apart), into sg_stats */
+static __always_inline void sg_scan_counts(struct sg_scan *sc)
+{
+	struct sg_flow *f = sc->f;
+
+	if (f->seg_urls)
+		stat_add(SG_STAT_urls, f->seg_urls);
+	if (f->seg_hosts)
+		stat_add(SG_STAT_hosts_checked, f->seg_hosts);
+	f->seg_urls = f->seg_hosts = 0;
 }
 
 /* BDAT: only the chunk's own bytes are message; returns the segment's end */
@@ -378,7 +393,7 @@ int sg_xdp_msg(struct xdp_md *ctx)
 	if (!f)
 		return XDP_PASS;
 	sc.f = f;
-	sc.one_label = sg_one_label();
+	sg_scan_policy(&sc);
 	if ((f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) && f->mmode == SG_MM_MSG) {
 		/* a BDAT chunk: exactly its bytes go through the message machine
 		 * (one bpf_loop call site: each is verified on its own) */
@@ -391,12 +406,11 @@ int sg_xdp_msg(struct xdp_md *ctx)
 			sg_bnd_apply(f);
 		}
 		bpf_loop(SG_MAX_CALLBACKS, sg_msg_cb, &sc, 0);
-		if (sc.urls)
-			stat_add(SG_STAT_urls, sc.urls);
 		/* the last bytes read, for a link's scheme cut by the segment end */
 		if (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT)
 			f->tail8 = sg_bytes_before(&sc, f->pos, 8);
 		sg_msg_unclip(&sc, start, end, bdat);
+		sg_scan_counts(&sc);
 	}
 	sg_msg_hand_over(ctx, f, SG_MM_MSG);
 	if (f->pos < f->end && (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT))
@@ -425,7 +439,7 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 	sc.f = f;
 	sc.dec = d;
 	if (fam != SG_FAM_SKIP)
-		sc.one_label = sg_one_label();
+		sg_scan_policy(&sc);
 	if ((f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT) &&
 	    f->mmode == (fam == SG_FAM_QP ? SG_MM_QP : fam == SG_FAM_B64 ? SG_MM_B64 :
 			 fam == SG_FAM_HTML ? SG_MM_HTML : SG_MM_SKIP)) {
@@ -458,8 +472,6 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 			f->end = 8 + (sc.dlen & SG_DEC_MASK);
 			sc.buf = d->b;
 			bpf_loop(SG_MAX_CALLBACKS, sg_link_cb, &sc, 0);
-			if (sc.urls)
-				stat_add(SG_STAT_urls, sc.urls);
 			f->dtail8 = sg_bytes_before(&sc, f->end, 8);
 			sc.buf = NULL;
 			f->pos = rpos;
@@ -476,6 +488,7 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 		}
 		f->pend = 0;
 		sg_msg_unclip(&sc, start, end, bdat);
+		sg_scan_counts(&sc);
 	}
 	sg_msg_hand_over(ctx, f, -1);
 	if (f->pos < f->end && (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT))

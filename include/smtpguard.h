@@ -299,7 +299,8 @@ struct sg_flow {
 	__u8 dom_pending;    /* a domain started ('@') and was not matched yet */
 	__u8 from_headers;   /* From: headers in the current message */
 	__u8 tail_left;      /* tail calls the current segment may still make */
-	__u8 pad2[4];
+	__u16 seg_urls;      /* links and hosts the current segment's scan matched: */
+	__u16 seg_hosts;     /* added to sg_stats once a program run (scratch) */
 	__u16 pos;           /* scan position in the current packet (scratch) */
 	__u16 end;           /* end of the current payload (scratch) */
 	__u16 pad1[2];
