@@ -49,6 +49,7 @@ help:
 	@echo "make bench      BPF_PROG_TEST_RUN figures: ns/packet, GB/s"
 	@echo "make install    install into DESTDIR/PREFIX"
 	@echo "V=1             show the commands"
+	@echo "BPF_EXTRA=...   extra clang flags for the BPF object (measurement knobs, e.g. -DSG_NO_LINKPASS)"
 
 deps:
 	$(Q)scripts/install-deps.sh

@@ -26,9 +26,6 @@
 #endif
 #define SG_MAX_CALLBACKS 4096 /* per segment: chunks plus actions; more is counted */
 #define SG_POS_MASK 0x3fff    /* positions < 16 KiB; keeps pos + 8 within MAX_PACKET_OFF */
-#ifndef SG_COLON_PRECHECK
-#define SG_COLON_PRECHECK 1
-#endif
 
 /* Tables in a writable section: the verifier must treat what it loads from
  * them as unknown values, or it would fold states into constants and walk
@@ -259,7 +256,7 @@ step:
 		if (e >> SG_DFA_ACT_SHIFT) {
 			/* only set when leaving: live values must not differ at the loop head */
 			act = e >> SG_DFA_ACT_SHIFT;
-			if (links && act == A_COLON && SG_COLON_PRECHECK) {
+			if (links && act == A_COLON) {
 				/* most ':' in text start no link (CSS, "Subject:",
 				 * times): a link only when "http" or "https" ends
 				 * right before it; else go on without an exit. Near

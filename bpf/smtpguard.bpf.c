@@ -461,6 +461,8 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 			else
 				bpf_loop(SG_MAX_CALLBACKS, sg_part_cb_skip, &sc, 0);
 		}
+/* SG_NO_LINKPASS (make bench BPF_EXTRA=-DSG_NO_LINKPASS): the raw pass alone,
+ * to measure what decoding costs */
 #ifndef SG_NO_LINKPASS
 		if (fam != SG_FAM_SKIP && d && sc.dlen) {
 			__u16 rpos = f->pos, rend = f->end;
