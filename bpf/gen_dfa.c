@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gen_dfa.c - builds the SMTP command-phase DFA that the XDP byte loop steps.
+ * gen_dfa.c - builds the DFAs the XDP byte loops step: the SMTP commands
+ * (SG_DFA), the message (SG_MDFA: header blocks, MIME headers, the body and
+ * its links), the same links over decoded text (SG_LDFA), and the raw lines
+ * of quoted-printable, base64, HTML and skipped parts (SG_PDFA), plus the
+ * hashes of the MIME words and the decoding tables.
  *
  * Runs on the build host and prints a header (.output/sg_dfa_tables.h) with
  * a byte-class table, a transition table and a per-state skip byte. Writing
@@ -10,7 +14,9 @@
  *
  * Entry (u32): bits 0-7 next state, bit 8 hash the byte into the label hash,
  * bit 9 the byte ends a label ('.'), bit 10 capture the byte into the token,
- * bits 16-23 an action that the byte loop stops for (handled out of the loop).
+ * bit 11 a link's host starts, bits 16-23 an action that the byte loop stops
+ * for (handled out of the loop). The part machine reads bits 8-10 as its
+ * own: =XX's byte, a base64 character, a byte of content (dfa_defs.h).
  */
 #include <stdio.h>
 #include <stdlib.h>

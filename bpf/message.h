@@ -6,18 +6,20 @@
  * command program hands a segment over at the first message byte with a
  * tail call; at the end of data this one hands the rest back.
  *
- * This version reads the header block: the From: header's addresses, in
- * every form RFC 5322 allows (display names, quoted or encoded-word,
- * comments, folding), matched like the envelope sender. The body is only
- * searched for the end of data. BDAT chunks are read by the same machine,
- * exactly bdat_left bytes at a time, with no dot lines.
+ * It reads every header block (the message's own From: addresses, in every
+ * form RFC 5322 allows, matched like the envelope sender; the MIME headers
+ * of every part, see mime.h) and the text parts sent as they are, for links
+ * (the link handlers here serve the part programs' decoded text too, see
+ * part.h). BDAT chunks are read by the same machine, exactly bdat_left
+ * bytes at a time, with no dot lines.
  */
 #ifndef SG_MESSAGE_H
 #define SG_MESSAGE_H
 
 /* tail calls one packet may make, kept below the kernel's 33 so that a
  * hand-over and the way back are always possible; past it the command
- * program reads messages itself (end of data only) and counts it */
+ * program reads the rest of a message itself (end of data only) and counts
+ * it (sg_msg_hand_over keeps the last one for that) */
 #define SG_TAIL_BUDGET 30
 /* one action per callback here: the message machine's handler is large, and
  * the verifier walks each resume again (keeps sg_xdp_msg far below 1M) */
