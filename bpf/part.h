@@ -212,8 +212,11 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 					pos = (pos + i) & SG_POS_MASK;
 					p = data + pos;
 					/* "=XX" or a soft break "=\r\n" inside the word */
-					if (fam == SG_FAM_QP && i < 6 && ((w >> (8 * i)) & 0xff) == '=') {
-						__u8 x = w >> (8 * (i + 1)), y = w >> (8 * (i + 2));
+					/* (read from the packet: the escape may run past
+					 * the word) */
+					if (fam == SG_FAM_QP && pos + 3 <= end && (void *)(p + 3) <= data_end &&
+					    p[0] == '=') {
+						__u8 x = p[1], y = p[2];
 						__u8 hx = sg_hexv[x], hy = sg_hexv[y];
 
 						if ((hx | hy) < 16) {
@@ -232,7 +235,8 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 					}
 					/* a line's CRLF inside the word: content, then a
 					 * line start (the DFA would take two steps) */
-					if (i < 7 && ((w >> (8 * i)) & 0xffff) == 0x0a0d) {
+					if (pos + 2 <= end && (void *)(p + 2) <= data_end && p[0] == '\r' &&
+					    p[1] == '\n') {
 						b[SG_DOFF(8 + dl)] = '\r';
 						b[SG_DOFF(9 + dl)] = '\n';
 						dl = SG_DOFF(dl + 2);
