@@ -1351,6 +1351,21 @@ static void emit_hashes(void)
 		printf("%d,%s", q ? (int)(q - b64) : 0xff, c % 16 == 15 ? " \\\n" : " ");
 	}
 	printf("}\n\n");
+	/* base64 a quantum at a time: what each of its four characters adds to
+	 * the three bytes, already in their places in a little-endian word
+	 * (bit 31: no base64 character) */
+	printf("#define SG_B64Q_INIT { \\\n");
+	for (int k = 0; k < 4; k++) {
+		for (int c = 0; c < 256; c++) {
+			const char *q = c ? strchr(b64, c) : NULL;
+			unsigned v = q ? (unsigned)(q - b64) : 0, e;
+
+			e = !q ? 0x80000000u : k == 0 ? v << 2 : k == 1 ? (v >> 4) | (v & 15) << 12 :
+			    k == 2 ? (v >> 2) << 8 | (v & 3) << 22 : v << 16;
+			printf("0x%x,%s", e, c % 8 == 7 ? " \\\n" : " ");
+		}
+	}
+	printf("}\n\n");
 }
 
 /* Prints one machine's tables as initialiser macros MACRO_CLS_INIT,

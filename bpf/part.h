@@ -49,6 +49,9 @@ struct sg_machine sg_link_machine SEC(".data.dfa") = {
 /* a hex digit's value, a base64 character's (0xff: none) */
 __u8 sg_hexv[256] SEC(".data.dfa") = SG_HEXV_INIT;
 __u8 sg_b64v[256] SEC(".data.dfa") = SG_B64V_INIT;
+/* a base64 character's part of its quantum's three bytes, by its place in
+ * the quantum (4 x 256; bit 31: no base64 character) */
+__u32 sg_b64q[1024] SEC(".data.dfa") = SG_B64Q_INIT;
 
 /* An offset into the decoded buffer, masked where the verifier sees it
  * (clang would drop a mask it can prove redundant, and the verifier cannot) */
@@ -91,34 +94,26 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 			__u64 z = (w - 0x0e0e0e0e0e0e0e0eULL) & ~w; /* CR, LF, controls */
 
 			if (fam == SG_FAM_B64) {
-				/* eight base64 characters, no quantum open: six bytes */
-				__u8 *t = sg_b64v;
-				__u64 v0 = t[w & 0xff], v1 = t[(w >> 8) & 0xff];
-				__u64 v2 = t[(w >> 16) & 0xff], v3 = t[(w >> 24) & 0xff];
-				__u64 v4 = t[(w >> 32) & 0xff], v5 = t[(w >> 40) & 0xff];
-				__u64 v6 = t[(w >> 48) & 0xff], v7 = t[w >> 56];
+				/* eight base64 characters, no quantum open: six bytes.
+				 * sg_b64q holds what each character adds to its
+				 * quantum's three bytes, in place: one OR a quantum */
+				__u32 *t = sg_b64q;
+				__u64 q0 = t[w & 0xff] | t[256 + ((w >> 8) & 0xff)] |
+					   t[512 + ((w >> 16) & 0xff)] | t[768 + ((w >> 24) & 0xff)];
+				__u64 q1 = t[(w >> 32) & 0xff] | t[256 + ((w >> 40) & 0xff)] |
+					   t[512 + ((w >> 48) & 0xff)] | t[768 + (w >> 56)];
 
 				/* (a line start too: '.' and '-' are no base64) */
-				if (!f->b64_n && !((v0 | v1 | v2 | v3 | v4 | v5 | v6 | v7) & 0xc0)) {
-					__u64 q0 = v0 << 18 | v1 << 12 | v2 << 6 | v3;
-					__u64 q1 = v4 << 18 | v5 << 12 | v6 << 6 | v7;
-					/* the six bytes in order, little-endian in a word */
-					__u64 o = (q0 >> 16) | ((q0 >> 8) & 0xff) << 8 | (q0 & 0xff) << 16 |
-						  (q1 >> 16) << 24 | ((q1 >> 8) & 0xff) << 32 |
-						  (q1 & 0xff) << 40;
-
-					*(__u64 *)(b + SG_DOFF(8 + dl)) = o;
+				if (!f->b64_n && !((q0 | q1) & 0x80000000ULL)) {
+					*(__u64 *)(b + SG_DOFF(8 + dl)) = q0 | q1 << 24;
 					dl = SG_DOFF(dl + 6);
 					pos = (pos + 8) & SG_POS_MASK;
 					s = SG_P_B_TEXT;
 					continue;
 				}
 				/* four, the end of a 76-character line */
-				if (!f->b64_n && !((v0 | v1 | v2 | v3) & 0xc0)) {
-					__u64 q0 = v0 << 18 | v1 << 12 | v2 << 6 | v3;
-
-					*(__u32 *)(b + SG_DOFF(8 + dl)) =
-						(q0 >> 16) | ((q0 >> 8) & 0xff) << 8 | (q0 & 0xff) << 16;
+				if (!f->b64_n && !(q0 & 0x80000000ULL)) {
+					*(__u32 *)(b + SG_DOFF(8 + dl)) = q0;
 					dl = SG_DOFF(dl + 3);
 					s = SG_P_B_TEXT;
 					/* and the line's CRLF after them */
