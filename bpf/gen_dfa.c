@@ -1271,6 +1271,8 @@ static void build_part_family(const char *pfx, int fam)
 	set(BLS, P_DOT, BDOT, 0, A_LDOT);
 	if (B64)
 		pskip[LS] = pskip[BLS] = 6; /* part.h decodes only whole base64 words there */
+	if (QP || ID)
+		pskip[LS] = pskip[BLS] = pskip[TEXT]; /* part.h looks at the first byte */
 	/* the dot of a dot-stuffed line is not content; ".\r\n" ends the data */
 	for (int k = 0; k < SG_DFA_NCLS; k++)
 		T[DOT][k] = T[LS][k];

@@ -52,6 +52,9 @@ __u8 sg_b64v[256] SEC(".data.dfa") = SG_B64V_INIT;
 /* a base64 character's part of its quantum's three bytes, by its place in
  * the quantum (4 x 256; bit 31: no base64 character) */
 __u32 sg_b64q[1024] SEC(".data.dfa") = SG_B64Q_INIT;
+/* each family's state inside a line (QP, base64, skipped, HTML), read from
+ * memory: a constant would split the verifier's states */
+__u8 sg_part_text_state[4] SEC(".data.dfa") = { SG_P_Q_TEXT, SG_P_B_TEXT, SG_P_S_TEXT, SG_P_I_TEXT };
 
 /* An offset into the decoded buffer, masked where the verifier sees it
  * (clang would drop a mask it can prove redundant, and the verifier cannot) */
@@ -184,7 +187,15 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 				continue;
 			} else {
 				__u64 mk = z;
+				__u8 w0 = w;
 
+				/* a line start (QP, HTML): the line goes on as text
+				 * unless it starts with what a line start looks at */
+				if (s != sg_part_text_state[fam & 3]) {
+					if (w0 == '.' || w0 == '-' || w0 == '=' || w0 <= '\r')
+						goto step;
+					s = sg_part_text_state[fam & 3];
+				}
 				if (fam == SG_FAM_QP) {
 					__u64 y = w ^ 0x3d3d3d3d3d3d3d3dULL; /* '=' */
 
@@ -243,6 +254,7 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 				}
 			}
 		}
+step:
 		if ((void *)(p + 1) > data_end) {
 			pos = end;
 			break;
