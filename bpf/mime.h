@@ -28,18 +28,25 @@ enum { MV_HDR_CT = 1, MV_HDR_CTE = 2 };
 
 #define SG_BND_LINE_MAX 100 /* "--", 70 boundary bytes, "--" and some blanks */
 
-static __always_inline void sg_mime_reset(struct sg_flow *f)
+/* what one part's headers said, and its decoder's remainders: gone when the
+ * next part (or message) starts */
+static __always_inline void sg_part_fields_reset(struct sg_flow *f)
 {
-	f->mmode = SG_MM_MSG;
-	f->mdepth = 0;
 	f->part_ct = SG_CT_NONE;
 	f->part_cte = SG_CTE_NONE;
 	f->part_bnd = 0;
 	f->mv_hdr = 0;
+	f->dtail8 = 0;
+	f->b64_n = 0;
+}
+
+static __always_inline void sg_mime_reset(struct sg_flow *f)
+{
+	sg_part_fields_reset(f);
+	f->mmode = SG_MM_MSG;
+	f->mdepth = 0;
 	f->pend = 0;
 	f->bnd_n = 0;
-	f->b64_n = 0;
-	f->dtail8 = 0;
 	f->flags &= ~(SG_FLOW_IN_PART | SG_FLOW_BND_PEND);
 }
 
@@ -232,11 +239,7 @@ static __always_inline void sg_bnd_apply(struct sg_flow *f)
 
 	f->flags |= SG_FLOW_IN_PART;
 	f->pos = f->bnd_next;
-	f->part_ct = SG_CT_NONE;
-	f->part_cte = SG_CTE_NONE;
-	f->part_bnd = 0;
-	f->dtail8 = 0;
-	f->b64_n = 0;
+	sg_part_fields_reset(f);
 	f->tail8 = 0;
 	if (f->bnd_close) {
 		f->mdepth = l;
@@ -253,30 +256,35 @@ static __always_inline void sg_bnd_apply(struct sg_flow *f)
 /* A header block ended (the message's, a part's or an attached message's):
  * how is what follows read? The message machine is already in its body
  * states; a part that needs another program leaves them. */
+/* The part's content goes to program mode, its raw lines read from ls or
+ * text (was the header block's end a line end?); decoded parts have the
+ * link machine start idle. */
+static __always_inline void sg_part_enter(struct sg_flow *f, __u8 mode, __u8 ls, __u8 text)
+{
+	f->mmode = mode;
+	f->pstate = f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ? ls : text;
+	if (mode != SG_MM_SKIP)
+		f->mstate = SG_M_B_TEXT;
+}
+
 static __always_inline void sg_part_begin(struct sg_flow *f)
 {
 	__u8 ct = f->part_ct, cte = f->part_cte;
+	__u64 bnd = f->part_bnd;
 
-	f->part_ct = SG_CT_NONE;
-	f->part_cte = SG_CTE_NONE;
-	f->mv_hdr = 0;
-	f->dtail8 = 0;
-	f->b64_n = 0;
+	sg_part_fields_reset(f);
 	if (ct == SG_CT_MULTIPART) {
-		if (!f->part_bnd || f->mdepth >= SG_MIME_DEPTH) {
+		if (!bnd || f->mdepth >= SG_MIME_DEPTH) {
 			/* no boundary to follow: read it as text, say so */
 			stat_inc(SG_STAT_mime_errors);
 			return;
 		}
-		f->bnd[f->mdepth & (SG_MIME_DEPTH - 1)] = f->part_bnd;
+		f->bnd[f->mdepth & (SG_MIME_DEPTH - 1)] = bnd;
 		f->mdepth++;
-		f->part_bnd = 0;
 		/* the preamble: not shown by mail clients */
-		f->mmode = SG_MM_SKIP;
-		f->pstate = f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ? SG_P_S_LS : SG_P_S_TEXT;
+		sg_part_enter(f, SG_MM_SKIP, SG_P_S_LS, SG_P_S_TEXT);
 		return;
 	}
-	f->part_bnd = 0;
 	if (ct == SG_CT_RFC822 && cte == SG_CTE_NONE) {
 		/* an attached message: its own header block follows (its From:
 		 * is not this message's) */
@@ -287,22 +295,13 @@ static __always_inline void sg_part_begin(struct sg_flow *f)
 	}
 	if (ct != SG_CT_NONE && ct != SG_CT_TEXT && ct != SG_CT_RFC822 && ct != SG_CT_HTML) {
 		stat_inc(SG_STAT_mime_parts_skipped);
-		f->mmode = SG_MM_SKIP;
-		f->pstate = f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ? SG_P_S_LS : SG_P_S_TEXT;
-		return;
-	}
-	if (cte == SG_CTE_QP) {
-		f->mmode = SG_MM_QP;
-		f->pstate = f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ? SG_P_Q_LS : SG_P_Q_TEXT;
-		f->mstate = SG_M_B_TEXT; /* the link scanner over the decoded text */
+		sg_part_enter(f, SG_MM_SKIP, SG_P_S_LS, SG_P_S_TEXT);
+	} else if (cte == SG_CTE_QP) {
+		sg_part_enter(f, SG_MM_QP, SG_P_Q_LS, SG_P_Q_TEXT);
 	} else if (cte == SG_CTE_B64) {
-		f->mmode = SG_MM_B64;
-		f->pstate = f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ? SG_P_B_LS : SG_P_B_TEXT;
-		f->mstate = SG_M_B_TEXT;
+		sg_part_enter(f, SG_MM_B64, SG_P_B_LS, SG_P_B_TEXT);
 	} else if (ct == SG_CT_HTML) {
-		f->mmode = SG_MM_HTML;
-		f->pstate = f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ? SG_P_I_LS : SG_P_I_TEXT;
-		f->mstate = SG_M_B_TEXT;
+		sg_part_enter(f, SG_MM_HTML, SG_P_I_LS, SG_P_I_TEXT);
 	}
 }
 
