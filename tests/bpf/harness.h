@@ -183,6 +183,29 @@ static inline int sess_reply(struct sess *s, const char *text)
 	return h_tc(s->h, f, n);
 }
 
+/* A new session from src, brought into DATA (the server's 354 sent): the
+ * next bytes sent are a message. Clears the events seen so far. */
+static inline void sess_in_data(struct sess *s, struct harness *h, const char *src,
+				const char *dst, __u16 sport)
+{
+	h->nev = 0;
+	sess_init(s, h, src, dst, sport);
+	sess_syn(s);
+	sess_send_str(s, "EHLO mail.outside.test\r\nMAIL FROM:<a@outside.test>\r\n"
+			 "RCPT TO:<b@corp.example>\r\nDATA\r\n");
+	sess_reply(s, "250 ok\r\n250 ok\r\n354 go ahead\r\n");
+}
+
+/* alerts among the events drained so far for reason (and where, unless < 0) */
+static inline int h_alerts(struct harness *h, int reason, int where)
+{
+	int n = 0;
+
+	for (int i = 0; i < h->nev; i++)
+		n += h->ev[i].reason == reason && (where < 0 || h->ev[i].where == where);
+	return n;
+}
+
 static inline int sess_flow(struct sess *s, struct sg_flow *out)
 {
 	struct sg_flow_key k = {};

@@ -22,26 +22,12 @@ static __u16 next_port = 31000;
 /* a session in DATA: the next bytes sent are the message */
 static void in_data(struct harness *h, struct sess *s)
 {
-	h->nev = 0;
-	sess_init(s, h, OUTSIDE, RELAY, next_port++);
-	sess_syn(s);
-	sess_send_str(s, "EHLO mail.outside.test\r\nMAIL FROM:<a@outside.test>\r\n"
-			 "RCPT TO:<b@corp.example>\r\nDATA\r\n");
-	sess_reply(s, "250 ok\r\n250 ok\r\n354 go ahead\r\n");
-}
-
-static int alerts(struct harness *h, int reason, int where)
-{
-	int n = 0;
-
-	for (int i = 0; i < h->nev; i++)
-		n += h->ev[i].reason == reason && (where < 0 || h->ev[i].where == where);
-	return n;
+	sess_in_data(s, h, OUTSIDE, RELAY, next_port++);
 }
 
 static int bad_hosts(struct harness *h)
 {
-	return alerts(h, SG_REASON_BAD_REDIRECT_HOST, SG_WHERE_BODY);
+	return h_alerts(h, SG_REASON_BAD_REDIRECT_HOST, SG_WHERE_BODY);
 }
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -248,14 +234,14 @@ static void test_structure(struct harness *h)
 			"Content-Type: message/rfc822\r\n\r\nFrom: ceo@corp.example\r\nSubject: fwd\r\n"
 			"Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
 			"https://bad=2Etest/\r\n--m--\r\n.\r\n");
-	CHECK_EQ_INT(alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_HEADER_FROM), 0,
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_HEADER_FROM), 0,
 		     "an attached message's From: raises nothing");
 	CHECK_EQ_INT(bad_hosts(h), 1, "an attached message's QP body is read");
 
 	/* a part's headers say From: too: nothing */
 	send_msg(h, &s, "From: a@outside.test\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n"
 			"--m\r\nFrom: ceo@corp.example\r\n\r\nhi\r\n--m--\r\n.\r\n");
-	CHECK_EQ_INT(alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1), 0,
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1), 0,
 		     "a From: among a part's headers raises nothing");
 }
 
@@ -414,7 +400,7 @@ static void test_end_of_data(struct harness *h)
 	sess_reply(&s, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
 	sess_send_str(&s, "From: ceo@corp.example\r\n\r\nhttps://bad.test/\r\n.\r\n");
 	CHECK(sess_flow(&s, &f) == 0 && f.messages == 2, "base64 part, end of data: two messages");
-	CHECK_EQ_INT(alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_HEADER_FROM), 1,
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_HEADER_FROM), 1,
 		     "the next message's From: is read");
 	CHECK_EQ_INT(bad_hosts(h), 1, "the next message's body is read as text");
 
@@ -452,7 +438,7 @@ static void test_tail_budget(struct harness *h)
 	in_data(h, &s);
 	sess_send(&s, seg, o);
 	h_stats(h, &b);
-	CHECK_EQ_INT(alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM), 1,
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM), 1,
 		     "24 QP parts in one segment: the MAIL FROM after the message is read");
 	CHECK(b.messages_unread > a.messages_unread, "past the tail calls: counted as messages_unread");
 	CHECK(sess_flow(&s, &f) == 0 && f.messages == 1 && f.phase == SG_PHASE_COMMAND,
