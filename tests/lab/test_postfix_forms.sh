@@ -136,54 +136,44 @@ hdr_case 42201 1 'From: "Chief Exec" <ceo@corp.example>'
 hdr_case 42202 1 'From: =?utf-8?q?Chief_Exec?= <payroll@hr.corp.example>'
 hdr_case 42203 0 'From: "ceo@corp.example" <x@example.net>'
 hdr_case 42204 0 'From: Partner Relay <relay@corp.example>' "$LAB_PARTNER_NS"
-# links in bodies sent by swaks through the real Postfix: delivered (alert
-# mode), and a bad_redirect_host alert exactly for the bad ones
-link_case() {
-	local port=$1 want=$2 body=$3 before got
-	before=$(lab_mail_count)
-	lab_send "$LAB_OUT_NS" --from a@example.net --to bob@corp.example --local-port "$port" \
-		--header 'Content-Type: text/html' --body "$body" >/dev/null 2>&1
-	lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1 &&
-		echo "PASS: lab-forms: link body from port $port: delivered" ||
-		echo "FAIL: lab-forms: link body from port $port: not delivered"
-	lab_sg events >"$LAB_DIR/link.$port.jsonl"
-	cat "$LAB_DIR/link.$port.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
-	got=$(grep -c "\"src_port\":$port,.*bad_redirect_host" "$LAB_DIR/link.$port.jsonl")
-	[ "$got" = "$want" ] && echo "PASS: lab-forms: links [$body]: $want bad_redirect_host alert(s)" ||
-		echo "FAIL: lab-forms: links [$body]: $got alerts, expected $want"
-}
-lab_sg policy add bad-host redir.badcdn.test >/dev/null
-link_case 42401 1 '<a href="https://good.test/r?url=https%3A%2F%2Fredir.badcdn.test%2Fx">pay</a>'
-link_case 42402 1 'see http://user@redir.badcdn.test:8080/login and https://fine.test/'
-link_case 42403 0 '<a href="https://redir.badcdn.test.good.test/">x</a> https://notredir.badcdn.test/'
-
-# MIME through the real Postfix: swaks's own MIME (a base64 HTML body part,
-# an attachment) and messages as mail clients build them (tests/lab/mkmime.py:
-# quoted-printable and base64 HTML, a PDF first, an attached message).
-# Each is delivered (alert mode) and alerts exactly for the readable bad link.
+# links in bodies sent by swaks through the real Postfix, in text/html as
+# sent and in MIME parts (swaks's own MIME: a base64 HTML body part, an
+# attachment; messages as mail clients build them, tests/lab/mkmime.py:
+# quoted-printable and base64 HTML, a PDF first, an attached message). Each
+# is delivered (alert mode) and alerts exactly for the readable bad links.
 stat_of() { lab_sg stats --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-mime_case() {
+body_case() {
 	local port=$1 want=$2 what=$3 before got
 	shift 3
 	before=$(lab_mail_count)
 	lab_send "$LAB_OUT_NS" --from a@example.net --to bob@corp.example --local-port "$port" \
 		"$@" >/dev/null 2>&1
 	lab_wait_delivered $((before + 1)) 20 >/dev/null 2>&1 &&
-		echo "PASS: lab-forms: MIME $what: delivered" ||
-		echo "FAIL: lab-forms: MIME $what: not delivered"
-	lab_sg events >"$LAB_DIR/mime.$port.jsonl"
-	cat "$LAB_DIR/mime.$port.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
-	got=$(grep -c "\"src_port\":$port,.*bad_redirect_host" "$LAB_DIR/mime.$port.jsonl")
-	[ "$got" = "$want" ] && echo "PASS: lab-forms: MIME $what: $want bad_redirect_host alert(s)" ||
-		echo "FAIL: lab-forms: MIME $what: $got bad_redirect_host alerts, expected $want"
-	grep -q "\"src_port\":$port,.*header_from" "$LAB_DIR/mime.$port.jsonl" &&
-		echo "FAIL: lab-forms: MIME $what: a header_from alert" || true
+		echo "PASS: lab-forms: $what: delivered" ||
+		echo "FAIL: lab-forms: $what: not delivered"
+	lab_sg events >"$LAB_DIR/body.$port.jsonl"
+	cat "$LAB_DIR/body.$port.jsonl" >>"$LAB_DIR/all-alerts.jsonl"
+	got=$(grep -c "\"src_port\":$port,.*bad_redirect_host" "$LAB_DIR/body.$port.jsonl")
+	[ "$got" = "$want" ] && echo "PASS: lab-forms: $what: $want bad_redirect_host alert(s)" ||
+		echo "FAIL: lab-forms: $what: $got bad_redirect_host alerts, expected $want"
+	if grep -q "\"src_port\":$port,.*header_from" "$LAB_DIR/body.$port.jsonl"; then
+		echo "FAIL: lab-forms: $what: a header_from alert"
+	else
+		echo "PASS: lab-forms: $what: no header_from alert"
+	fi
 }
+link_case() {
+	body_case "$1" "$2" "links [$3]" --header 'Content-Type: text/html' --body "$3"
+}
+lab_sg policy add bad-host redir.badcdn.test >/dev/null
+link_case 42401 1 '<a href="https://good.test/r?url=https%3A%2F%2Fredir.badcdn.test%2Fx">pay</a>'
+link_case 42402 1 'see http://user@redir.badcdn.test:8080/login and https://fine.test/'
+link_case 42403 0 '<a href="https://redir.badcdn.test.good.test/">x</a> https://notredir.badcdn.test/'
 printf 'PDF-1.4 https://redir.badcdn.test/in-an-attachment\n' >"$LAB_DIR/attachment.bin"
 skipped_before=$(stat_of mime_parts_skipped)
-mime_case 42601 1 "swaks --attach-body text/html (base64)" --attach-type text/html \
+body_case 42601 1 "MIME swaks --attach-body text/html (base64)" --attach-type text/html \
 	--attach-body '<p>Pay now: <a href="https://redir.badcdn.test/pay">invoice</a></p>'
-mime_case 42602 0 "swaks --attach (a link inside the attachment)" --body "see the attachment" \
+body_case 42602 0 "MIME swaks --attach (a link inside the attachment)" --body "see the attachment" \
 	--attach "$LAB_DIR/attachment.bin"
 skipped_after=$(stat_of mime_parts_skipped)
 [ "$skipped_after" -gt "$skipped_before" ] &&
@@ -192,7 +182,7 @@ skipped_after=$(stat_of mime_parts_skipped)
 port=42603
 for kind in qp-html:1 b64-html:1 pdf-first:1 lookalike:0 forwarded:1; do
 	tests/lab/mkmime.py "${kind%:*}" "$LAB_DIR/${kind%:*}.eml"
-	mime_case $port "${kind#*:}" "${kind%:*} (as a mail client builds it)" --data "$LAB_DIR/${kind%:*}.eml"
+	body_case $port "${kind#*:}" "MIME ${kind%:*} (as a mail client builds it)" --data "$LAB_DIR/${kind%:*}.eml"
 	port=$((port + 1))
 done
 
