@@ -25,6 +25,22 @@ static __always_inline struct sg_source *sg_source_get(const struct sg_addr *a, 
 	return s;
 }
 
+/* A command (or a message's end) waits for a reply of this kind: queued,
+ * for sg_tc_egress to match (replies.h) */
+static __always_inline void sg_reply_expect(struct sg_flow *f, __u8 kind)
+{
+	if (f->flags & SG_FLOW_NO_REPLIES)
+		return;
+	if (f->nreplies >= SG_REPLY_QUEUE) {
+		/* more pipelined than kept: no later reply can be matched */
+		stat_inc(SG_STAT_reply_queue_full);
+		f->flags |= SG_FLOW_NO_REPLIES;
+		return;
+	}
+	f->replies |= (__u64)(kind & 15) << (4 * (f->nreplies & (SG_REPLY_QUEUE - 1)));
+	f->nreplies++;
+}
+
 static __always_inline struct sg_flow *sg_flow_create(const struct sg_flow_key *key, __u32 next_seq,
 						      int midstream)
 {
@@ -47,7 +63,8 @@ static __always_inline struct sg_flow *sg_flow_create(const struct sg_flow_key *
 	f->next_seq = next_seq;
 	if (midstream) {
 		/* we do not know where we are: wait for the next line */
-		f->flags = SG_FLOW_MIDSTREAM;
+		/* nor which replies the server still owes */
+		f->flags = SG_FLOW_MIDSTREAM | SG_FLOW_NO_REPLIES;
 		f->state = SG_S_S_SKIP;
 		stat_inc(SG_STAT_flows_midstream);
 	} else {

@@ -13,6 +13,16 @@ struct {
 	__type(value, struct sg_flow);
 } sg_flows SEC(".maps");
 
+/* half-open sessions: a SYN is kept here, and the flow enters sg_flows only
+ * when its client acknowledges the server's SYN-ACK or sends data, so a SYN
+ * flood evicts SYNs, never a session being inspected */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_MAX_SYNS);
+	__type(key, struct sg_flow_key);
+	__type(value, struct sg_syn);
+} sg_syns SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SG_MAX_SOURCES);

@@ -37,6 +37,7 @@ static __always_inline void sg_message_end(struct sg_scan *sc)
 
 	f->messages++;
 	stat_inc(SG_STAT_messages);
+	sg_reply_expect(f, SG_RK_MSG);
 	sg_source_count(&sc->pk->key, 1, 0, 0);
 	f->phase = SG_PHASE_COMMAND;
 	f->state = SG_S_L_START;
@@ -177,8 +178,6 @@ static const char sg_what_fragments[SG_TOKEN_MAX] =
 	"IP fragments in an SMTP session: not reassembled, their bytes not read";
 static const char sg_what_unread[SG_TOKEN_MAX] =
 	"more messages or chunks in one segment than tail calls allow: some were not read";
-static const char sg_what_refused_data[SG_TOKEN_MAX] =
-	"DATA refused after the client sent more: those bytes were not read as commands";
 
 /* A stream anomaly: always counted by the caller; one alert per flow at
  * most, so that plain packet loss or a noisy client cannot flood the

@@ -29,8 +29,11 @@ struct sg_pkt {
 	__u32 payload_off;       /* TCP payload offset from data */
 	__u32 payload_len;       /* from the IP length: Ethernet padding excluded */
 	__u32 seq;
+	__u32 ack;
+	__u16 urg_ptr;
 	__u8 tcp_flags;
 	__u8 frag_first;         /* SG_PARSE_FRAG: this is the first fragment */
+	__u8 v6;                 /* an IPv6 packet (for the checksum's pseudo-header) */
 };
 
 #define TCPF_FIN 0x01
@@ -116,6 +119,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, str
 		return SG_PARSE_BAD;
 	if (whole && data + off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > data_end)
 		return SG_PARSE_BAD;
+	pk->v6 = 1;
 	__builtin_memcpy(pk->key.saddr.a, &ip6->saddr, 16);
 	__builtin_memcpy(pk->key.daddr.a, &ip6->daddr, 16);
 	*l3_end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
@@ -174,6 +178,8 @@ static __always_inline int parse_tcp(void *data, void *data_end, struct sg_pkt *
 	pk->key.sport = bpf_ntohs(th->source);
 	pk->key.dport = bpf_ntohs(th->dest);
 	pk->seq = bpf_ntohl(th->seq);
+	pk->ack = bpf_ntohl(th->ack_seq);
+	pk->urg_ptr = bpf_ntohs(th->urg_ptr);
 	pk->tcp_flags = ((__u8 *)th)[13];
 	pk->payload_off = pk->l4_off + doff;
 	pk->payload_len = l3_end - pk->payload_off;
@@ -199,12 +205,13 @@ static __always_inline int sg_parse(void *data, void *data_end, struct sg_pkt *p
 	else
 		return SG_PARSE_NOT_IP;
 	if (err == SG_PARSE_FRAG && pk->frag_first) {
-		/* the first fragment carries the ports: report them for counting */
-		struct tcphdr *th = data + (pk->l4_off & 0x3fff);
+		/* the first fragment carries the ports (in its first 4 bytes:
+		 * a tiny first fragment must not hide them) */
+		__be16 *th = data + (pk->l4_off & 0x3fff);
 
-		if ((void *)(th + 1) <= data_end) {
-			pk->key.sport = bpf_ntohs(th->source);
-			pk->key.dport = bpf_ntohs(th->dest);
+		if ((void *)(th + 2) <= data_end) {
+			pk->key.sport = bpf_ntohs(th[0]);
+			pk->key.dport = bpf_ntohs(th[1]);
 		}
 	}
 	if (err)

@@ -9,10 +9,13 @@
 
 #define SG_BDAT_MAX (1ULL << 40)
 
-static __always_inline void sg_line_end(struct sg_flow *f)
+/* A command line ended: the server owes it a reply of this kind */
+static __always_inline void sg_line_end(struct sg_flow *f, __u8 kind)
 {
 	f->commands++;
 	stat_inc(SG_STAT_commands);
+	if (kind)
+		sg_reply_expect(f, kind);
 }
 
 /* Handles the action of the byte c that stopped the byte loop. */
@@ -22,28 +25,27 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 
 	switch (act) {
 	case A_EOL:
-		sg_line_end(f);
+		sg_line_end(f, SG_RK_OTHER);
 		/* a BDAT line that did not parse leaves no count behind */
 		f->bdat_left = 0;
 		f->bdat_last = 0;
 		break;
 	case A_EOL_RCPT:
-		sg_line_end(f);
+		sg_line_end(f, SG_RK_RCPT);
 		f->recipients++;
 		stat_inc(SG_STAT_recipients);
 		sg_source_count(&sc->pk->key, 0, 1, 0);
 		break;
 	case A_EOL_RSET:
-		sg_line_end(f);
+		sg_line_end(f, SG_RK_OTHER);
 		sg_token_reset(f, SG_WHERE_NONE);
 		sg_message_reset(f);
 		f->flags &= ~SG_FLOW_BDAT_OPEN;
 		break;
 	case A_EOL_DATA:
-		sg_line_end(f);
+		sg_line_end(f, SG_RK_DATA);
 		f->phase = SG_PHASE_DATA;
 		f->state = SG_S_M_LS; /* the message begins at a line start */
-		f->await = SG_AWAIT_DATA;
 		/* where the message starts in the stream: if the server refuses
 		 * DATA, anything the client sent from here on was commands */
 		f->data_seq = f->next_seq - (f->end - f->pos);
@@ -51,12 +53,12 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 	case A_EOL_STARTTLS:
 		/* TLS starts when the server says 220 (sg_tc_egress): bytes a client
 		 * pipelines after STARTTLS are commands if the server refuses it */
-		sg_line_end(f);
-		f->await = SG_AWAIT_STARTTLS;
+		sg_line_end(f, SG_RK_STARTTLS);
 		stat_inc(SG_STAT_starttls);
 		break;
 	case A_EOL_BDAT:
-		sg_line_end(f);
+		/* BDAT LAST is answered at the message's end (sg_message_end) */
+		sg_line_end(f, f->bdat_last ? 0 : SG_RK_BDAT);
 		stat_inc(SG_STAT_bdat_chunks);
 		if (f->bdat_left) {
 			f->phase = SG_PHASE_BDAT;
@@ -83,7 +85,7 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		break;
 	case A_DEND_EOL:
 		sg_name_end(sc);
-		sg_line_end(f);
+		sg_line_end(f, SG_RK_OTHER);
 		break;
 	case A_HELO_LIT:
 		sg_helo_keep(f);

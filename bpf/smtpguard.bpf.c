@@ -19,9 +19,11 @@
 #include "scan.h"
 #include "mime.h"
 #include "names.h"
+#include "replies.h"
 #include "smtp.h"
 #include "message.h"
 #include "part.h"
+#include "stream.h"
 
 #define TC_ACT_OK 0
 
@@ -59,8 +61,15 @@ static __always_inline int sg_not_parsed(int err, struct sg_pkt *pk, struct sg_c
 			struct sg_flow *f = bpf_map_lookup_elem(&sg_flows, &pk->key);
 
 			stat_inc(SG_STAT_ip_fragment);
-			if (f)
+			if (f) {
 				sg_anomaly(f, &pk->key, sg_what_fragments);
+				/* block: without its first fragment the packet is never
+				 * whole; the sender must send it unfragmented */
+				if (f->flags & SG_FLOW_BLOCKED) {
+					stat_inc(SG_STAT_blocked_packets);
+					return XDP_DROP;
+				}
+			}
 		} else {
 			stat_inc(SG_STAT_fast_pass);
 		}
@@ -69,40 +78,6 @@ static __always_inline int sg_not_parsed(int err, struct sg_pkt *pk, struct sg_c
 		stat_inc(SG_STAT_malformed);
 	}
 	return XDP_PASS;
-}
-
-/* Where does this segment's new data start? Returns the payload offset to
- * parse from, or -1 when there is nothing new (a retransmission). */
-static __always_inline int sg_stream_position(struct sg_flow *f, struct sg_pkt *pk)
-{
-	__s32 d = (__s32)(pk->seq - f->next_seq);
-	__u32 len = pk->payload_len;
-
-	if (sg_ignore_seq)
-		return 0;
-	if (d == 0) {
-		f->next_seq = pk->seq + len;
-		return 0;
-	}
-	if (d < 0) {
-		if ((__s64)d + len <= 0) {
-			stat_inc(SG_STAT_retransmits);
-			return -1;
-		}
-		/* overlaps what was parsed: parse only the new tail */
-		stat_inc(SG_STAT_retransmits);
-		f->next_seq = pk->seq + len;
-		return -d;
-	}
-	/* a gap: bytes were missed; resynchronise at the next line */
-	stat_inc(SG_STAT_seq_gaps);
-	f->flags |= SG_FLOW_GAP;
-	if (f->phase == SG_PHASE_COMMAND)
-		f->state = SG_S_S_SKIP;
-	else if (f->phase == SG_PHASE_DATA)
-		f->state = SG_S_M_TEXT;
-	f->next_seq = pk->seq + len;
-	return 0;
 }
 
 /* A SYN from a blocked source is dropped before any flow state exists. */
@@ -118,23 +93,32 @@ static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const stru
 	return v && (!v->expires_ns || bpf_ktime_get_ns() < v->expires_ns);
 }
 
-/* What every program that finishes a segment does: FIN closes the flow, a
- * block rule that fired drops the segment. */
+/* What every program that finishes a segment does: a FIN at the end of the
+ * stream's bytes closes the client side (and frees the entry if the server
+ * has closed too), a block rule that fired drops the segment. */
 static __always_inline int sg_segment_end(struct sg_flow *f, const struct sg_pkt *pk)
 {
-	/* a FIN counts at the end of in-sequence data only */
-	if ((pk->tcp_flags & TCPF_FIN) && f->phase != SG_PHASE_CLOSED &&
-	    f->next_seq != pk->seq + pk->payload_len && !sg_ignore_seq) {
+	int verdict = XDP_PASS;
+
+	if (f->flags & SG_FLOW_BLOCKED) {
+		stat_inc(SG_STAT_blocked_packets);
+		verdict = XDP_DROP;
+	}
+	if (!(pk->tcp_flags & TCPF_FIN) || f->phase == SG_PHASE_CLOSED)
+		return verdict;
+	/* the kernel takes a FIN only where the data it has ends */
+	if (f->next_seq != pk->seq + pk->payload_len && !sg_ignore_seq) {
 		stat_inc(SG_STAT_rst_ignored);
-	} else if ((pk->tcp_flags & TCPF_FIN) && f->phase != SG_PHASE_CLOSED) {
+		return verdict;
+	}
+	f->flags |= SG_FLOW_CLI_FIN;
+	if (f->flags & SG_FLOW_SRV_FIN) {
+		sg_flow_free(f, &pk->key);
+	} else {
 		f->phase = SG_PHASE_CLOSED;
 		stat_inc(SG_STAT_flows_closed);
 	}
-	if (f->flags & SG_FLOW_BLOCKED) {
-		stat_inc(SG_STAT_blocked_packets);
-		return XDP_DROP;
-	}
-	return XDP_PASS;
+	return verdict;
 }
 
 /* Parses f->pos..f->end of the current segment in the command phase; message
@@ -170,6 +154,58 @@ static __always_inline void sg_smtp_parse(struct xdp_md *ctx, struct sg_flow *f,
 	}
 }
 
+/* A SYN: remembered in sg_syns, not in sg_flows (see maps.h). A SYN for a
+ * flow that carries data must not reset it, nor its block. */
+static __always_inline int sg_client_syn(struct sg_flow *f, const struct sg_pkt *pk,
+					 const struct sg_config *cfg)
+{
+	struct sg_syn syn = { .isn = pk->seq };
+
+	if (sg_source_blocked(pk, cfg)) {
+		stat_inc(SG_STAT_blocked_syns);
+		return XDP_DROP;
+	}
+	if (f && f->phase != SG_PHASE_CLOSED) {
+		stat_inc(SG_STAT_syn_on_open_flow);
+		return f->flags & SG_FLOW_BLOCKED ? XDP_DROP : XDP_PASS;
+	}
+	if (f) /* the port is used again: the old session is over */
+		sg_flow_free(f, &pk->key);
+	syn.ts_ns = bpf_ktime_get_coarse_ns();
+	bpf_map_update_elem(&sg_syns, &pk->key, &syn, BPF_ANY);
+	stat_inc(SG_STAT_syns_tracked);
+	return XDP_PASS;
+}
+
+/* The first packet after the SYN (the handshake's ACK, or data): the flow
+ * starts, at the stream's first byte if the SYN was seen, else mid-stream
+ * (it began before smtpguard was loaded, or its SYN was evicted). */
+static __always_inline struct sg_flow *sg_flow_start(const struct sg_pkt *pk)
+{
+	struct sg_syn *syn = bpf_map_lookup_elem(&sg_syns, &pk->key);
+	struct sg_flow *f;
+
+	if (syn && syn->isn + 1 == pk->seq) {
+		bpf_map_delete_elem(&sg_syns, &pk->key);
+		f = sg_flow_create(&pk->key, pk->seq, 0);
+		if (f && (pk->tcp_flags & TCPF_ACK)) {
+			/* what the client acknowledges is where the server is */
+			f->srv_next_seq = pk->ack;
+			f->flags |= SG_FLOW_SRV_SEQ;
+		}
+		if (f) {
+			stat_inc(SG_STAT_handshakes);
+			/* created before the server's greeting: its 220 is awaited */
+			if (!pk->payload_len)
+				sg_reply_expect(f, SG_RK_OTHER);
+		}
+		return f;
+	}
+	if (!pk->payload_len)
+		return NULL;
+	return sg_flow_create(&pk->key, pk->seq, 1);
+}
+
 static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *pk,
 					     const struct sg_config *cfg)
 {
@@ -185,24 +221,12 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		return sg_segment_end(f, pk);
 	}
 	stat_inc(SG_STAT_watched_packets);
-	if ((fl & TCPF_SYN) && !(fl & TCPF_ACK)) {
-		if (sg_source_blocked(pk, cfg)) {
-			stat_inc(SG_STAT_blocked_syns);
-			return XDP_DROP;
-		}
-		/* a new session, or a SYN retransmitted before any data; a SYN
-		 * for a flow that carries data must not reset it (nor its block) */
-		if (f && f->bytes && f->phase != SG_PHASE_CLOSED) {
-			stat_inc(SG_STAT_syn_on_open_flow);
-			return f->flags & SG_FLOW_BLOCKED ? XDP_DROP : XDP_PASS;
-		}
-		sg_flow_create(&pk->key, pk->seq + 1, 0);
-		return XDP_PASS;
-	}
+	if ((fl & TCPF_SYN) && !(fl & TCPF_ACK))
+		return sg_client_syn(f, pk, cfg);
 	if (!f) {
-		if (!pk->payload_len || (fl & TCPF_RST))
+		if (fl & (TCPF_RST | TCPF_SYN))
 			return XDP_PASS;
-		f = sg_flow_create(&pk->key, pk->seq, 1);
+		f = sg_flow_start(pk);
 		if (!f)
 			return XDP_PASS;
 	}
@@ -213,6 +237,11 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		stat_inc(SG_STAT_blocked_packets);
 		return XDP_DROP;
 	}
+	/* what the server's kernel would drop must not be read, nor end the
+	 * session: a wrong checksum */
+	if ((pk->payload_len || (fl & (TCPF_RST | TCPF_FIN))) && f->phase != SG_PHASE_CLOSED &&
+	    !sg_csum_ok(ctx, pk, cfg))
+		return XDP_PASS;
 	if (fl & TCPF_RST) {
 		/* the kernel takes a RST only at the expected sequence (RFC 5961);
 		 * one that could not reset the session must not blind us */
@@ -220,13 +249,25 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 			stat_inc(SG_STAT_rst_ignored);
 			return XDP_PASS;
 		}
-		if (f->phase != SG_PHASE_CLOSED)
-			stat_inc(SG_STAT_flows_closed);
-		f->phase = SG_PHASE_CLOSED;
+		sg_flow_free(f, &pk->key);
 		return XDP_PASS;
 	}
+	if ((fl & TCPF_URG) && f->phase != SG_PHASE_CLOSED) {
+		/* the server's TCP takes the urgent byte out of the stream (BSD
+		 * semantics, Linux's default): what it reads is not what is parsed */
+		stat_inc(SG_STAT_urgent_data);
+		f->flags |= SG_FLOW_URGENT;
+		sg_anomaly(f, &pk->key, sg_what_urgent);
+		if (f->flags & SG_FLOW_BLOCKED)
+			return sg_segment_end(f, pk);
+	}
 	if (pk->payload_len && f->phase != SG_PHASE_CLOSED) {
-		skip = sg_stream_position(f, pk);
+		skip = sg_stream_position(ctx, f, pk, cfg);
+		if (skip == SG_SEG_DROP) {
+			if (f->flags & SG_FLOW_BLOCKED)
+				stat_inc(SG_STAT_blocked_packets);
+			return XDP_DROP;
+		}
 		if (skip >= 0) {
 			stat_add(SG_STAT_watched_bytes, pk->payload_len - skip);
 			f->pos = pk->payload_off + skip;
@@ -522,43 +563,9 @@ int sg_xdp_skip(struct xdp_md *ctx)
 	return sg_part_prog(ctx, SG_FAM_SKIP);
 }
 
-/* The code of the last reply line in the segment ('2'..'5'), or 0. Replies
- * to pipelined commands come in order, so the last line answers the last
- * command: DATA and STARTTLS must end a pipelined group (RFC 2920, 3207).
- * A global function: the verifier checks it once, not once per path of the
- * caller's packet parsing. */
-__noinline int sg_last_reply_code(struct __sk_buff *skb, __u32 off, __u32 len)
-{
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	__u32 start = 0;
-	__u8 *p;
-
-	if (len < 4 || len > SG_POS_MASK || off > SG_POS_MASK)
-		return 0;
-	/* walk back from before the final LF to the previous LF: one exit
-	 * branch per byte keeps the verifier's work linear in the bound */
-	for (__u32 i = 0; i < 256; i++) {
-		__u32 at = len - 2 - i;
-
-		if (i + 2 >= len)
-			break;
-		p = data + ((off + at) & SG_POS_MASK);
-		if ((void *)(p + 1) > data_end)
-			return 0;
-		if (*p == '\n') {
-			start = at + 1;
-			break;
-		}
-		if (i == 255)
-			return 0;
-	}
-	p = data + ((off + start) & SG_POS_MASK);
-	if ((void *)(p + 1) > data_end)
-		return 0;
-	return *p >= '2' && *p <= '5' ? *p : 0;
-}
-
+/* The server's side of a watched session: its reply lines (replies.h), in
+ * stream order (a retransmitted reply is not read twice), and its FIN or
+ * RST ending the session. */
 SEC("tc")
 int sg_tc_egress(struct __sk_buff *skb)
 {
@@ -567,7 +574,8 @@ int sg_tc_egress(struct __sk_buff *skb)
 	struct sg_pkt pk = {};
 	struct sg_flow *f;
 	void *data, *data_end;
-	int code;
+	__u32 skip = 0;
+	__s32 d;
 
 	if (!cfg)
 		return TC_ACT_OK;
@@ -587,34 +595,36 @@ int sg_tc_egress(struct __sk_buff *skb)
 	f->srv_bytes += pk.payload_len;
 	stat_inc(SG_STAT_tc_packets);
 	stat_add(SG_STAT_tc_bytes, pk.payload_len);
-	if (!f->await || pk.payload_len < 4)
+	if (pk.tcp_flags & TCPF_RST) {
+		sg_flow_free(f, &key);
 		return TC_ACT_OK;
-	/* a reply that waits on us is small: make it linear for direct access
-	 * (only then: pulling unclones, a copy of every TCP egress skb) */
-	if (skb->len <= 2048)
-		bpf_skb_pull_data(skb, skb->len);
-	code = sg_last_reply_code(skb, pk.payload_off, pk.payload_len);
-	if (f->await == SG_AWAIT_STARTTLS && code == '2') {
-		f->phase = SG_PHASE_TLS; /* 220: what follows is ciphertext */
-	} else if (code == '4' || code == '5') {
-		stat_inc(SG_STAT_replies_refused);
-		if (f->await == SG_AWAIT_DATA && f->phase == SG_PHASE_DATA) {
-			/* refused: the client stays in the command phase; if it had
-			 * sent more after DATA, those were commands we read as message */
-			if (f->next_seq != f->data_seq) {
-				stat_inc(SG_STAT_refused_after_pipelining);
-				sg_anomaly(f, &key, sg_what_refused_data);
-				/* go on at the next line, or here if a line just ended */
-				f->state = f->mstate == SG_M_H_LS || f->mstate == SG_M_H_BLS ||
-						   f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ?
-						   SG_S_L_START : SG_S_S_SKIP;
-			} else {
-				f->state = SG_S_L_START;
-			}
-			f->phase = SG_PHASE_COMMAND;
+	}
+	if (!(f->flags & SG_FLOW_SRV_SEQ)) {
+		f->srv_next_seq = pk.seq;
+		f->flags |= SG_FLOW_SRV_SEQ;
+	}
+	d = (__s32)(pk.seq - f->srv_next_seq);
+	if (d > 0) {
+		/* bytes not seen (picked up mid-session): a new line starts here */
+		f->srv_line_n = 0;
+		f->srv_line = 0;
+	} else if (d < 0) {
+		skip = -d; /* sent before: read only what is new */
+	}
+	if (skip < pk.payload_len) {
+		f->srv_next_seq = pk.seq + pk.payload_len;
+		if (f->phase != SG_PHASE_TLS && f->phase != SG_PHASE_CLOSED) {
+			/* replies are small: linear for direct access (only then:
+			 * pulling unclones, a copy of every TCP egress skb) */
+			if (skb->len <= 2048)
+				bpf_skb_pull_data(skb, skb->len);
+			sg_replies(skb, f, &key, pk.payload_off + skip, pk.payload_len - skip);
 		}
 	}
-	if (code)
-		f->await = SG_AWAIT_NONE;
+	if ((pk.tcp_flags & TCPF_FIN) && !(f->flags & SG_FLOW_SRV_FIN)) {
+		f->flags |= SG_FLOW_SRV_FIN;
+		if (f->flags & SG_FLOW_CLI_FIN)
+			sg_flow_free(f, &key);
+	}
 	return TC_ACT_OK;
 }

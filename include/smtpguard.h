@@ -28,6 +28,7 @@
 #define SG_MAP_PROGS        "sg_progs"       /* internal: the message program, for tail calls */
 #define SG_PROG_MSG         "sg_xdp_msg"
 #define SG_MAP_SERVER_NETS  "sg_server_nets" /* internal: replay's --server-net */
+#define SG_MAP_SYNS         "sg_syns"        /* internal: SYNs of flows not established yet */
 #define SG_PROG_XDP         "sg_xdp_ingress"
 #define SG_PROG_TC          "sg_tc_egress"
 #define SG_PIN_ROOT         "/sys/fs/bpf/smtpguard"
@@ -35,6 +36,9 @@
 /* ---- limits: every one named, hitting one is counted ---- */
 #ifndef SG_MAX_FLOWS
 #define SG_MAX_FLOWS        262144  /* concurrent SMTP sessions tracked (LRU) */
+#endif
+#ifndef SG_MAX_SYNS
+#define SG_MAX_SYNS         65536   /* half-open sessions remembered (LRU, sg_syns) */
 #endif
 #ifndef SG_MAX_SOURCES
 #define SG_MAX_SOURCES      65536   /* distinct client addresses (LRU) */
@@ -143,12 +147,30 @@ enum sg_phase {
 };
 #define SG_PHASE_NAMES { "command", "data", "bdat", "tls", "closed" }
 
-/* The server reply that decides what a client command did (TC egress). */
-enum sg_await {
-	SG_AWAIT_NONE = 0,
-	SG_AWAIT_DATA,     /* 354 enters the message; 4xx/5xx stays in commands */
-	SG_AWAIT_STARTTLS, /* 220 starts TLS; 4xx/5xx (454) keeps parsing */
+/* What each server reply answers (TC egress): the client's commands queue
+ * one kind each, in order, and each final reply line takes the oldest. */
+enum sg_reply_kind {
+	SG_RK_OTHER = 1,    /* the greeting, EHLO, MAIL, NOOP, ...: counted only */
+	SG_RK_RCPT,         /* 4xx/5xx: the recipient is not counted */
+	SG_RK_DATA,         /* 354 enters the message; 4xx/5xx stays in commands */
+	SG_RK_STARTTLS,     /* 220 starts TLS; 4xx/5xx (454) keeps parsing */
+	SG_RK_BDAT,         /* a chunk that is not the last */
+	SG_RK_MSG,          /* the end of a message (CRLF.CRLF, BDAT LAST): queued or not */
 };
+#define SG_REPLY_QUEUE 16   /* replies awaited at once: 4 bits each in a u64 */
+
+/* How TCP checksums of watched segments are checked (sg_config.csum_mode,
+ * the config's checksum-validation). A wrong one is not parsed: the server
+ * drops it. A checksum never filled in (the sender's offload left the
+ * pseudo-header sum in it) only arrives over a host's own virtual links. */
+enum sg_csum_mode {
+	SG_CSUM_AUTO = 0,    /* verify; read unfilled ones on csum_lax_if (veth, tun) */
+	SG_CSUM_VERIFY,      /* "yes": verify, read no unfilled one */
+	SG_CSUM_OFF,         /* "no": not checked */
+	SG_CSUM_OFFLOAD_OK,  /* verify, read unfilled ones anywhere (replay's auto) */
+};
+#define SG_CSUM_NAMES { "auto", "yes", "no", "auto (offload)" }
+#define SG_MAX_IFACES 8     /* interfaces whose unfilled checksums auto reads */
 
 enum sg_flow_flags {
 	SG_FLOW_MIDSTREAM = 1 << 0, /* first packet seen was not a SYN */
@@ -164,6 +186,12 @@ enum sg_flow_flags {
 	SG_FLOW_QLINK     = 1 << 10, /* the current link is in a quoted HTML attribute */
 	SG_FLOW_IN_PART   = 1 << 11, /* past the message's own headers into a MIME part */
 	SG_FLOW_BND_PEND  = 1 << 12, /* a "--" line was cut by the segment end: a boundary? */
+	SG_FLOW_CONFLICT  = 1 << 13, /* a retransmission differed from the bytes parsed */
+	SG_FLOW_CLI_FIN   = 1 << 14, /* the client sent FIN */
+	SG_FLOW_SRV_FIN   = 1 << 15, /* the server sent FIN */
+	SG_FLOW_NO_REPLIES = 1 << 16, /* replies cannot be matched to commands (queue lost) */
+	SG_FLOW_URGENT    = 1 << 17, /* the client sent urgent data */
+	SG_FLOW_SRV_SEQ   = 1 << 18, /* srv_next_seq is known */
 };
 
 /* MIME: which program reads the current part's bytes; the values are the
@@ -235,7 +263,21 @@ enum sg_mmode {
 	X(qp_bytes)           /* quoted-printable bytes decoded */ \
 	X(base64_bytes)       /* base64 bytes decoded */ \
 	X(mime_errors)        /* a multipart without boundary, or nested past SG_MIME_DEPTH */ \
-	X(part_tail_calls)    /* segments handed between the message and part programs */
+	X(part_tail_calls)    /* segments handed between the message and part programs */ \
+	X(csum_bad)           /* a wrong TCP checksum: not parsed (the server drops it too) */ \
+	X(csum_offloaded)     /* a checksum never filled in (offload on the sender's host) */ \
+	X(stream_conflicts)   /* retransmitted bytes that differ from those parsed */ \
+	X(ooo_dropped)        /* out-of-order segments dropped (stream_anomaly block) */ \
+	X(urgent_data)        /* segments with urgent data (the server takes a byte out) */ \
+	X(syns_tracked)       /* SYNs recorded in sg_syns (half-open, not in sg_flows) */ \
+	X(handshakes)         /* flows created from a recorded SYN */ \
+	X(flows_freed)        /* entries deleted: RST, or FIN from both sides */ \
+	X(messages_accepted)  /* messages the server answered 2xx at their end */ \
+	X(messages_refused)   /* ... 4xx or 5xx */ \
+	X(recipients_refused) /* RCPT answered 4xx or 5xx */ \
+	X(tls_started)        /* STARTTLS answered 220: the rest is ciphertext */ \
+	X(replies_unmatched)  /* a reply with no command waiting (picked up mid-session) */ \
+	X(reply_queue_full)   /* more commands pipelined than SG_REPLY_QUEUE: replies not matched */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -282,7 +324,19 @@ struct sg_flow {
 	/* stream position */
 	__u32 next_seq;      /* next client sequence number expected */
 	__u32 data_seq;      /* sequence number of the first byte after DATA */
-	__u32 pad3;
+	__u32 srv_next_seq;  /* next server sequence number (TC egress) */
+	__u32 msgs_accepted; /* messages the server queued (2xx at their end) */
+	__u32 msgs_refused;  /* ... refused (4xx/5xx) */
+	__u64 replies;       /* the reply kinds awaited, 4 bits each, the oldest lowest */
+	__u8 nreplies;       /* how many */
+	__u8 srv_line_n;     /* bytes of the server's current line start kept below */
+	__u8 ring_n;         /* valid bytes in ring, ending at next_seq */
+	__u8 pad4;
+	__u32 srv_line;      /* the first bytes of a reply line cut by a segment end */
+	__u16 srv_pos;       /* scan position in the current server packet (scratch) */
+	__u16 srv_end;       /* its payload's end (scratch) */
+	__u8 ring[32];       /* the last client bytes parsed, at ring[seq & 31]: a
+			      * retransmission is compared with them */
 	__u64 tail8;         /* the last 8 message bytes of the previous segment */
 	__u32 flags;         /* enum sg_flow_flags */
 	enum sg_phase phase;
@@ -293,7 +347,7 @@ struct sg_flow {
 	__u8 tok_len;
 	__u8 helo_len;
 	__u8 bdat_last;      /* the BDAT line carried LAST */
-	__u8 await;          /* enum sg_await: the reply the last command waits for */
+	__u8 pad5;
 	__u8 cmt_depth;      /* nesting of (comments) in the address being read */
 	__u8 mstate;         /* message machine state (bpf/message.h) */
 	__u8 dom_pending;    /* a domain started ('@') and was not matched yet */
@@ -387,6 +441,16 @@ struct sg_config {
 	__u32 bad_one_label;  /* a bad-host of one label (or an IPv4 one's one-number
 			       * spelling): link parameter values without a dot are
 			       * matched too (else they are skipped, cheaply) */
+	__u32 csum_mode;      /* enum sg_csum_mode */
+	__u32 csum_lax_if[SG_MAX_IFACES]; /* auto: ifindexes of virtual links (load) */
+};
+
+/* a SYN seen, its flow not established yet (sg_syns): a SYN flood churns
+ * this table, never sg_flows */
+struct sg_syn {
+	__u32 isn;            /* the client's initial sequence number */
+	__u32 pad;
+	__u64 ts_ns;
 };
 
 /* ---- events (ring buffer sg_events) ---- */

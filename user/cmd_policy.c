@@ -36,6 +36,7 @@ static void show_text(const struct sg_policy *p)
 		printf("%u/min\n", p->rate_limit_per_min);
 	else
 		printf("none\n");
+	printf("checksum-validation: %s\n", sg_csum_mode_name(p->csum_mode));
 	for (size_t i = 0; i < p->n_own_domains; i++)
 		printf("internal-domain %s\n", p->own_domains[i].name);
 	for (size_t i = 0; i < p->n_trusted_nets; i++)
@@ -87,6 +88,7 @@ static void show_json(const struct sg_policy *p)
 		sg_json_kv_string(&j, sg_reason_name(r), sg_action_name(p->actions[r]));
 	sg_json_end_object(&j);
 	sg_json_kv_uint(&j, "rate_limit_per_min", p->rate_limit_per_min);
+	sg_json_kv_string(&j, "checksum_validation", sg_csum_mode_name(p->csum_mode));
 	json_names(&j, "internal_domains", p->own_domains, p->n_own_domains);
 	json_nets(&j, "trusted_nets", p->trusted_nets, p->n_trusted_nets);
 	json_names(&j, "bad_hosts", p->bad_hosts, p->n_bad_hosts);

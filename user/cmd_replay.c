@@ -35,6 +35,7 @@ struct replay {
 	__u64 packets, alerts, blocked_alerts, errors, too_big;
 	__u64 xdp_verdict[5];      /* XDP_ABORTED .. XDP_REDIRECT */
 	__u64 tc_ok, tc_other;
+	__u32 csum_mode;           /* enum sg_csum_mode in force */
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -130,6 +131,17 @@ static void summary(const struct replay *r, struct smtpguard *skel)
 	if (r->errors)
 		fprintf(stderr, "replay: %llu test runs failed\n", (unsigned long long)r->errors);
 	if (!sg_stats_read(bpf_map__fd(skel->maps.sg_stats), &s)) {
+		/* which checksum rule decided what was read, and what it found */
+		if (r->csum_mode == SG_CSUM_OFF)
+			fprintf(stderr, "replay: checksums: not checked (checksum-validation no)\n");
+		else
+			fprintf(stderr, "replay: checksums (checksum-validation %s): %llu wrong, "
+				"not read (the server drops them); %llu never filled in (taken "
+				"on the sending host, with checksum offload): %s\n",
+				r->csum_mode == SG_CSUM_VERIFY ? "yes" : "auto",
+				(unsigned long long)s.csum_bad,
+				(unsigned long long)s.csum_offloaded,
+				r->csum_mode == SG_CSUM_VERIFY ? "not read" : "read");
 		fprintf(stderr, "replay: counters:\n");
 		sg_stats_print(stderr, &s, 0);
 	}
@@ -162,8 +174,10 @@ int do_replay(int argc, char **argv, const struct sg_globals *g)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "server-net", required_argument, NULL, 's' },
+		{ "checksum-validation", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
+	int csum = -1;
 	struct sg_policy_net servers[64];
 	int nservers = 0;
 	struct smtpguard *skel = NULL;
@@ -175,9 +189,14 @@ int do_replay(int argc, char **argv, const struct sg_globals *g)
 	char err[512];
 	int o, ret = -1;
 
-	while ((o = getopt_long(argc, argv, ":c:s:", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":c:s:k:", opts, NULL)) != -1) {
 		if (o == 'c') {
 			config = optarg;
+		} else if (o == 'k') {
+			csum = sg_csum_mode_from_name(optarg);
+			if (csum < 0)
+				return sg_bad_usage("replay", "--checksum-validation: expected auto, "
+						    "yes or no");
 		} else if (o == 's') {
 			struct sg_policy_net *n = &servers[nservers];
 
@@ -200,6 +219,13 @@ int do_replay(int argc, char **argv, const struct sg_globals *g)
 		sg_err("%s", err);
 		return -EINVAL;
 	}
+	/* auto, in a capture: a checksum never filled in means it was taken on
+	 * the sending host (offload), whatever the interface was */
+	if (csum >= 0)
+		pol.csum_mode = (__u32)csum;
+	if (pol.csum_mode == SG_CSUM_AUTO)
+		pol.csum_mode = SG_CSUM_OFFLOAD_OK;
+	r.csum_mode = pol.csum_mode;
 	/* a capture that does not open is reported before anything loads */
 	for (int i = optind; i < argc; i++) {
 		struct sg_capture *cap;

@@ -51,6 +51,7 @@ struct parse_ctx {
 	unsigned int port_line[SG_MAX_PORTS];
 	unsigned int action_line[SG_REASON__COUNT];
 	unsigned int rate_line;
+	unsigned int csum_line;
 	struct key_index ix[K__COUNT];
 	struct linebuf lb;
 };
@@ -476,6 +477,27 @@ static int do_rate_limit(struct parse_ctx *c, const struct args *a, char *msg, s
 	return 0;
 }
 
+/* like Suricata's checksum-validation: auto reads segments whose checksum
+ * was never filled in (offload) on the host's own virtual links only */
+static int do_checksum(struct parse_ctx *c, const struct args *a, char *msg, size_t n)
+{
+	int mode = sg_csum_mode_from_name(a->v[0]);
+	char q[64];
+
+	if (c->csum_line) {
+		snprintf(msg, n, "already set on line %u", c->csum_line);
+		return -EINVAL;
+	}
+	if (mode < 0) {
+		snprintf(msg, n, "expected auto, yes or no, not \"%s\"",
+			 quote(a->v[0], q, sizeof(q)));
+		return -EINVAL;
+	}
+	c->csum_line = c->line;
+	c->p->csum_mode = (__u32)mode;
+	return 0;
+}
+
 static int do_bad_hosts_file(struct parse_ctx *c, const struct args *a, char *msg, size_t n);
 
 struct directive {
@@ -497,6 +519,8 @@ static const struct directive directives[] = {
 	  K_BLOCKED },
 	{ "action", 2, 2, "action REASON off|alert|block", do_action, true, K_NONE },
 	{ "rate-limit", 1, 1, "rate-limit N/min", do_rate_limit, true, K_NONE },
+	{ "checksum-validation", 1, 1, "checksum-validation auto|yes|no", do_checksum, true,
+	  K_NONE },
 };
 
 static const struct directive *find_directive(const char *name)

@@ -36,6 +36,7 @@ struct sg_policy {
 	__u32 nports;
 	enum sg_action actions[SG_REASON__COUNT];
 	__u32 rate_limit_per_min; /* 0 = none */
+	__u32 csum_mode;          /* enum sg_csum_mode: checksum-validation */
 	struct sg_policy_name *own_domains;
 	size_t n_own_domains, cap_own_domains;
 	struct sg_policy_name *bad_hosts;

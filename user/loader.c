@@ -229,6 +229,9 @@ int sg_attach(const struct sg_globals *g, const char *ifname, enum sg_xdp_mode m
 		tc_legacy_detach(ifindex);
 	if (err)
 		sg_err("%s: cannot pin its links in %s: %s", ifname, g->pin_dir, strerror(-err));
+	if (!err && sg_csum_lax_update(g->pin_dir, ifname, ifindex, 1))
+		sg_err("%s: cannot note it in %s (checksum-validation auto)", ifname,
+		       SG_MAP_CONFIG);
 out:
 	/* closing an unpinned link detaches it: a failed attach leaves nothing */
 	if (xlink >= 0)
@@ -255,6 +258,8 @@ int sg_detach(const struct sg_globals *g, const char *ifname)
 	/* a tcx link if there is one, else our clsact filter (older kernels) */
 	if (unpin_link(g->pin_dir, "tc", ifname) == -ENOENT && ifindex)
 		tc_legacy_detach(ifindex);
+	if (ifindex)
+		sg_csum_lax_update(g->pin_dir, ifname, ifindex, 0);
 	if (sg_pin_each_iface(g->pin_dir, NULL, NULL) > 0)
 		return 0;
 	/* the last interface: nothing may stay pinned */

@@ -36,5 +36,8 @@ int sg_attach(const struct sg_globals *g, const char *ifname, enum sg_xdp_mode m
 /* Removes ifname's links (which detaches the programs); when no interface is
  * left, removes the pinned programs and maps too. */
 int sg_detach(const struct sg_globals *g, const char *ifname);
+/* checksum-validation auto: list ifindex in sg_config if ifname is a virtual
+ * link of this host (add), or take it out (csum_lax.c) */
+int sg_csum_lax_update(const char *pin_dir, const char *ifname, int ifindex, int add);
 
 #endif

@@ -7,6 +7,7 @@
 static const char *const reason_names[] = SG_REASON_NAMES;
 static const char *const where_names[] = SG_WHERE_NAMES;
 static const char *const action_names[] = SG_ACTION_NAMES;
+static const char *const csum_names[] = SG_CSUM_NAMES;
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -53,4 +54,15 @@ int sg_reason_from_name(const char *s)
 int sg_action_from_name(const char *s)
 {
 	return find(action_names, 0, SG_ACTION__COUNT, s);
+}
+
+const char *sg_csum_mode_name(int mode)
+{
+	return lookup(csum_names, ARRAY_SIZE(csum_names), mode);
+}
+
+int sg_csum_mode_from_name(const char *s)
+{
+	/* the last one is replay's, not a config value */
+	return find(csum_names, 0, SG_CSUM_OFFLOAD_OK, s);
 }

@@ -14,5 +14,8 @@ const char *sg_action_name(int action);
 /* -1 if unknown; "none" is not a reason anyone can configure, so it is -1 too */
 int sg_reason_from_name(const char *s);
 int sg_action_from_name(const char *s);
+/* checksum-validation: auto, yes, no */
+const char *sg_csum_mode_name(int mode);
+int sg_csum_mode_from_name(const char *s);
 
 #endif /* SG_NAMES_H */

@@ -272,6 +272,7 @@ static int write_generation(const struct sg_maps *m, const struct sg_policy *p, 
 int sg_policy_apply_maps(const struct sg_maps *m, const struct sg_policy *p, char *err,
 			 size_t errlen)
 {
+	__u32 lax[SG_MAX_IFACES];
 	struct sg_config c;
 	__u32 gen;
 	int ret;
@@ -289,7 +290,11 @@ int sg_policy_apply_maps(const struct sg_maps *m, const struct sg_policy *p, cha
 		sweep_all(m, gen, 1); /* nothing applied */
 		return ret;
 	}
+	/* the virtual links load found stay (they belong to the attachments) */
+	memcpy(lax, c.csum_lax_if, sizeof(lax));
 	memset(&c, 0, sizeof(c));
+	memcpy(c.csum_lax_if, lax, sizeof(lax));
+	c.csum_mode = p->csum_mode;
 	c.generation = gen;
 	c.nports = p->nports;
 	memcpy(c.ports, p->ports, sizeof(c.ports));
@@ -414,6 +419,7 @@ int sg_policy_read_maps(const struct sg_maps *m, struct sg_policy *p)
 	for (int r = 0; r < SG_REASON__COUNT; r++)
 		p->actions[r] = c.actions[r];
 	p->rate_limit_per_min = c.rate_limit_per_min;
+	p->csum_mode = c.csum_mode;
 	err = read_names(m->own_domains, c.generation, &p->own_domains, &p->n_own_domains,
 			 &p->cap_own_domains);
 	err = err ?: read_names(m->bad_hosts, c.generation, &p->bad_hosts, &p->n_bad_hosts,

@@ -488,13 +488,30 @@ expect(b"220")
 for cmd in (b"EHLO mail.evil.test", b"MAIL FROM:<ceo@corp.example>"):
     c.sendall(cmd + b"\r\n")
     expect(b"250")
+# the session stays open while the test reads `flows` (bounded)
+open(sys.argv[1] + ".ready", "w").close()
+for _ in range(100):
+    try:
+        open(sys.argv[1] + ".done").close()
+        break
+    except OSError:
+        time.sleep(0.1)
 c.sendall(b"QUIT\r\n")
 expect(b"221")
 EOF
 nsenter --net="/run/netns/$NS" -- "$PY" "$T/server.py" >/dev/null 2>&1 &
 SRV_PID=$!
-run nsenter --net="/run/netns/$NS2" -- "$PY" "$T/client.py"
-client_rc=$RC client_err=$(said)
+(run nsenter --net="/run/netns/$NS2" -- "$PY" "$T/client.py" "$T/session"
+ echo "$RC" >"$T/client.rc"; cp "$T/err" "$T/client.err") &
+CLI_PID=$!
+for _ in $(seq 100); do [ -e "$T/session.ready" ] && break; sleep 0.1; done
+# a live session is listed by flows; once it ends, its entry is freed
+sg flows --json
+cp "$T/out" "$T/flows.live"
+touch "$T/session.done"
+wait "$CLI_PID"
+client_rc=$(cat "$T/client.rc" 2>/dev/null || echo 1)
+client_err=$(tr '\n' '|' <"$T/client.err" 2>/dev/null)
 wait "$SRV_PID" 2>/dev/null
 SRV_PID=
 if [ "$client_rc" -ne 0 ]; then
@@ -544,10 +561,19 @@ if [ "$RC" -eq 0 ] && is_json "$T/out"; then
 		if "$PY" -c '
 import json, sys
 sys.exit(not any(f["src_ip"] == "192.0.2.2" and f["dest_port"] == 25 and f["commands"] >= 2
-                 for f in json.load(sys.stdin)))' <"$T/out" 2>/dev/null; then
-			pass "json: flows --json lists the session"
+                 for f in json.load(sys.stdin)))' <"$T/flows.live" 2>/dev/null; then
+			pass "json: flows --json lists the live session"
 		else
-			fail "json: flows --json lists the session" "$(head -c 400 "$T/out")"
+			fail "json: flows --json lists the live session" "$(head -c 400 "$T/flows.live")"
+		fi
+		if "$PY" -c '
+import json, sys
+sys.exit(any(f["src_ip"] == "192.0.2.2" and f["dest_port"] == 25
+             for f in json.load(sys.stdin)))' <"$T/out" 2>/dev/null; then
+			pass "json: the ended session (FIN both ways) is gone from flows"
+		else
+			fail "json: the ended session (FIN both ways) is gone from flows" \
+			     "$(head -c 400 "$T/out")"
 		fi
 	fi
 else

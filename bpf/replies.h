@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * replies.h - what the server answered. Every client command line queues
+ * the kind of reply it waits for (sg_reply_expect in flow.h);
+ * sg_tc_egress reads the server's reply lines and gives each final one
+ * ("250 ", not "250-") to the oldest kind waiting: pipelined commands are
+ * answered in order (RFC 2920). A refused DATA or STARTTLS does not move the
+ * session on, and each message's end is answered queued or refused.
+ */
+#ifndef SG_REPLIES_H
+#define SG_REPLIES_H
+
+static const char sg_what_refused_data[SG_TOKEN_MAX] =
+	"DATA refused after the client sent more: those bytes were not read as commands";
+
+#define SG_CODE(a, b, c) ((a) | (b) << 8 | (c) << 16)
+
+/* A final reply line (its first bytes in line, the oldest lowest) answers
+ * the oldest command waiting. Only the codes that can answer a command move
+ * the session (354 or 4xx/5xx to DATA, 220 to STARTTLS): a queue put out of
+ * step by a line the server did not answer cannot make a 250 end DATA or
+ * start TLS. Global: verified once, not once per path of the caller. */
+__noinline int sg_reply_g(struct sg_flow *f, const struct sg_flow_key *key, __u32 line)
+{
+	__u32 c = line & 0xff;
+	__u8 kind;
+
+	if (!f || !key)
+		return 0;
+	if (c == '4' || c == '5')
+		stat_inc(SG_STAT_replies_refused);
+	if (f->flags & SG_FLOW_NO_REPLIES)
+		return 0;
+	if (!f->nreplies) {
+		stat_inc(SG_STAT_replies_unmatched);
+		return 0;
+	}
+	kind = f->replies & 15;
+	f->replies >>= 4;
+	f->nreplies--;
+	switch (kind) {
+	case SG_RK_DATA:
+		if ((c != '4' && c != '5') || f->phase != SG_PHASE_DATA)
+			break;
+		/* refused: the client stays in the command phase; if it sent more
+		 * after DATA, those were commands that were read as message */
+		if (f->next_seq != f->data_seq) {
+			stat_inc(SG_STAT_refused_after_pipelining);
+			sg_anomaly(f, key, sg_what_refused_data);
+			/* go on at the next line, or here if a line just ended */
+			f->state = f->mstate == SG_M_H_LS || f->mstate == SG_M_H_BLS ||
+					   f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ?
+					   SG_S_L_START : SG_S_S_SKIP;
+		} else {
+			f->state = SG_S_L_START;
+		}
+		f->phase = SG_PHASE_COMMAND;
+		break;
+	case SG_RK_STARTTLS:
+		if ((line & 0xffffff) == SG_CODE('2', '2', '0')) {
+			f->phase = SG_PHASE_TLS; /* what follows is ciphertext */
+			stat_inc(SG_STAT_tls_started);
+		}
+		break;
+	case SG_RK_MSG:
+		if (c == '2') {
+			f->msgs_accepted++;
+			stat_inc(SG_STAT_messages_accepted);
+		} else if (c == '4' || c == '5') {
+			f->msgs_refused++;
+			stat_inc(SG_STAT_messages_refused);
+		}
+		break;
+	case SG_RK_RCPT:
+		if (c == '4' || c == '5') {
+			/* not a recipient: the counts (and rate limits) say so */
+			stat_inc(SG_STAT_recipients_refused);
+			if (f->recipients)
+				f->recipients--;
+			sg_source_count(key, 0, -1, 0);
+		}
+		break;
+	}
+	return 0;
+}
+
+struct sg_reply_scan {
+	struct __sk_buff *skb;
+	struct sg_flow *f;
+	const struct sg_flow_key *key;
+};
+
+#define SG_REPLY_STEP 128 /* bytes a callback: the verifier walks each one */
+
+/* Up to SG_REPLY_STEP bytes of reply: the first four bytes of each line are
+ * kept (a line may be cut by the segment's end) and a final line's code is
+ * handed to sg_reply_g. The position lives in the flow, not on the stack,
+ * so the verifier does not tell the callback's runs apart. */
+static long sg_reply_cb(__u32 index, void *vctx)
+{
+	struct sg_reply_scan *rs = vctx;
+	struct sg_flow *f = rs->f;
+	void *data = (void *)(long)rs->skb->data;
+	void *data_end = (void *)(long)rs->skb->data_end;
+
+	for (int i = 0; i < SG_REPLY_STEP; i++) {
+		__u32 pos = f->srv_pos, n = f->srv_line_n;
+		__u8 *p = data + (pos & SG_POS_MASK);
+		__u8 c;
+
+		if (pos >= f->srv_end || (void *)(p + 1) > data_end)
+			return 1;
+		c = *p;
+		f->srv_pos = pos + 1;
+		if (n < 4) {
+			__u32 line = f->srv_line | (__u32)c << (8 * (n & 3));
+
+			f->srv_line = line;
+			f->srv_line_n = n + 1;
+			/* "ddd " or "ddd\r": a final line (RFC 5321 4.2.1) */
+			if (n == 3 && (line & 0xff) >= '2' && (line & 0xff) <= '5' &&
+			    ((line >> 8) & 0xff) - '0' < 10 && ((line >> 16) & 0xff) - '0' < 10 &&
+			    ((line >> 24) == ' ' || (line >> 24) == '\r'))
+				sg_reply_g(f, rs->key, line);
+		}
+		if (c == '\n') {
+			f->srv_line_n = 0;
+			f->srv_line = 0;
+		}
+	}
+	return 0;
+}
+
+/* Reads the reply lines of len bytes at packet offset off. */
+static __always_inline void sg_replies(struct __sk_buff *skb, struct sg_flow *f,
+				       const struct sg_flow_key *key, __u32 off, __u32 len)
+{
+	struct sg_reply_scan rs = { .skb = skb, .f = f, .key = key };
+
+	f->srv_pos = off;
+	f->srv_end = off + len;
+	/* 32 x 128 bytes: more than a pulled reply holds */
+	bpf_loop(32, sg_reply_cb, &rs, 0);
+}
+
+#endif

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * stream.h - the client's bytes as the server's TCP keeps them, without a
+ * packet buffer: a segment is parsed only if its checksum is right (the
+ * server drops it otherwise), only its bytes past the stream position are
+ * new, a retransmission is compared with the last bytes parsed, and a gap,
+ * a conflicting overlap or urgent data is a counted stream_anomaly. Also the
+ * life of a flow entry: SYNs wait in sg_syns, an entry is freed by a RST or
+ * by FINs from both sides.
+ */
+#ifndef SG_STREAM_H
+#define SG_STREAM_H
+
+#define SG_CSUM_CHUNK 512 /* bpf_csum_diff takes at most 512 bytes a call */
+
+/* what an anomaly alert says, as its value */
+static const char sg_what_gap[SG_TOKEN_MAX] =
+	"a gap or an out-of-order segment: bytes not read; resynchronised at the next line";
+static const char sg_what_conflict[SG_TOKEN_MAX] =
+	"a retransmission with bytes that differ from those already sent (TCP evasion?)";
+static const char sg_what_urgent[SG_TOKEN_MAX] =
+	"TCP urgent data: the server takes a byte out of the stream that was read in it";
+
+/* The one's-complement sum of len bytes from packet offset off, seeded,
+ * folded to 16 bits: 0xffff over a TCP segment and its pseudo-header when
+ * the checksum is right; -1 if the bytes cannot be read. Whole 512-byte
+ * chunks are summed in the packet, the rest through a copy (a variable-size
+ * read of the packet cannot be proven in bounds). The global functions here
+ * are verified once, not once per path of the packet parsing around them. */
+__noinline int sg_csum_fold(struct xdp_md *ctx, __u32 off, __u32 len, __u32 seed)
+{
+	struct sg_decoded *d;
+	__u32 zero = 0, done = 0;
+	__s64 s = seed;
+
+	if (!ctx || len > SG_DEC_SIZE - 8)
+		return -1;
+	/* sg_decoded is free: the checksum comes before any part program */
+	d = bpf_map_lookup_elem(&sg_decoded, &zero);
+	if (!d)
+		return -1;
+	for (int i = 0; i < SG_DEC_SIZE / SG_CSUM_CHUNK; i++) {
+		void *data = (void *)(long)ctx->data;
+		void *data_end = (void *)(long)ctx->data_end;
+		__u8 *p = data + ((off + done) & SG_POS_MASK);
+		__u32 n = len - done;
+
+		if (!n || done >= len)
+			break;
+		if (n >= SG_CSUM_CHUNK && (void *)(p + SG_CSUM_CHUNK) <= data_end) {
+			s = bpf_csum_diff(NULL, 0, (__be32 *)p, SG_CSUM_CHUNK, s);
+			n = SG_CSUM_CHUNK;
+		} else {
+			if (n > SG_CSUM_CHUNK)
+				n = SG_CSUM_CHUNK;
+			n = ((n - 1) & (SG_CSUM_CHUNK - 1)) + 1; /* 1..512, as the verifier sees it */
+			if (bpf_xdp_load_bytes(ctx, off + done, d->b, n))
+				return -1;
+			/* an odd tail is summed as if padded with zeros */
+			d->b[n] = 0;
+			d->b[n + 1] = 0;
+			d->b[n + 2] = 0;
+			s = bpf_csum_diff(NULL, 0, (__be32 *)d->b, (n + 3) & ~3U, s);
+		}
+		if (s < 0)
+			return -1;
+		done += n;
+	}
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+/* Is this segment's TCP checksum one the server's kernel takes? Counted
+ * when it is not, or when it was never filled in (the sender's offload left
+ * the pseudo-header sum in it: only on a host's own virtual links, which is
+ * why sg_config says whether to accept it). */
+__noinline int sg_csum_ok(struct xdp_md *ctx, const struct sg_pkt *pk, const struct sg_config *cfg)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 ph[10] = {};
+	__u32 tcp_len = pk->payload_off - pk->l4_off + pk->payload_len;
+	__u16 *check = data + ((pk->l4_off + 16) & SG_POS_MASK);
+	__u32 mode, ifx;
+	__s64 ps;
+	int sum;
+
+	if (!ctx || !pk || !cfg || cfg->csum_mode == SG_CSUM_OFF || sg_ignore_seq)
+		return 1;
+	mode = cfg->csum_mode;
+	ifx = ctx->ingress_ifindex;
+	if (mode == SG_CSUM_AUTO) {
+		for (int i = 0; i < SG_MAX_IFACES; i++)
+			if (ifx && cfg->csum_lax_if[i] == ifx)
+				mode = SG_CSUM_OFFLOAD_OK;
+	}
+	if (pk->v6) {
+		__builtin_memcpy(ph, pk->key.saddr.a, 16);
+		__builtin_memcpy(ph + 4, pk->key.daddr.a, 16);
+		ph[8] = bpf_htonl(tcp_len);
+		ph[9] = bpf_htonl(SG_IPPROTO_TCP);
+		ps = bpf_csum_diff(NULL, 0, (__be32 *)ph, 40, 0);
+	} else {
+		ph[0] = *(__u32 *)&pk->key.saddr.a[12];
+		ph[1] = *(__u32 *)&pk->key.daddr.a[12];
+		ph[2] = bpf_htonl(SG_IPPROTO_TCP << 16 | tcp_len);
+		ps = bpf_csum_diff(NULL, 0, (__be32 *)ph, 12, 0);
+	}
+	if (ps < 0)
+		return 1;
+	sum = sg_csum_fold(ctx, pk->l4_off, tcp_len, ps);
+	if (sum < 0 || sum == 0xffff)
+		return 1;
+	if (mode == SG_CSUM_OFFLOAD_OK && (void *)(check + 1) <= data_end) {
+		ps = (ps & 0xffff) + (ps >> 16);
+		ps = (ps & 0xffff) + (ps >> 16);
+		if (*check == ps) {
+			stat_inc(SG_STAT_csum_offloaded);
+			return 1;
+		}
+	}
+	stat_inc(SG_STAT_csum_bad);
+	return 0;
+}
+
+/* Keeps this segment's last new bytes (at most 32) in the flow's ring, at
+ * ring[seq & 31], for comparing retransmissions with. */
+static __always_inline void sg_ring_keep(struct xdp_md *ctx, struct sg_flow *f,
+					 const struct sg_pkt *pk, __u32 skip)
+{
+	__u32 n = pk->payload_len - skip, k = n < 32 ? n : 32;
+	__u32 off = pk->payload_off + pk->payload_len - k;
+	__u32 p = (pk->seq + pk->payload_len - k) & 31, first = 32 - p;
+
+	if (!k || k > 32)
+		return;
+	if (first > k)
+		first = k;
+	bpf_xdp_load_bytes(ctx, off, f->ring + p, ((first - 1) & 31) + 1);
+	if (k > first)
+		bpf_xdp_load_bytes(ctx, off + first, f->ring, ((k - first - 1) & 31) + 1);
+	n += f->ring_n;
+	f->ring_n = n < 32 ? n : 32;
+}
+
+/* Do the bytes of this segment before next_seq differ from those parsed?
+ * Compared as far back as the ring reaches (32 bytes): further back, a
+ * retransmission is counted, not compared. */
+static __always_inline int sg_ring_differs(struct xdp_md *ctx, const struct sg_flow *f,
+					   const struct sg_pkt *pk)
+{
+	__u32 lo = f->next_seq - f->ring_n, from = pk->seq, to = pk->seq + pk->payload_len;
+	__u8 buf[32];
+	__u32 n;
+
+	if ((__s32)(from - lo) < 0)
+		from = lo;
+	if ((__s32)(to - f->next_seq) > 0)
+		to = f->next_seq;
+	if ((__s32)(to - from) <= 0)
+		return 0;
+	n = (to - from) & 63;
+	if (!n || n > 32 ||
+	    bpf_xdp_load_bytes(ctx, pk->payload_off + (from - pk->seq), buf, n))
+		return 0;
+	for (int i = 0; i < 32; i++) {
+		if (i >= n)
+			break;
+		if (buf[i] != f->ring[(from + i) & 31])
+			return 1;
+	}
+	return 0;
+}
+
+enum { SG_SEG_OLD = -1, SG_SEG_DROP = -2 };
+
+/* Where does this segment's new data start? The payload offset to parse
+ * from, SG_SEG_OLD when nothing is new, SG_SEG_DROP to drop it (the flow is
+ * blocked, or an out-of-order segment under stream_anomaly block: the sender
+ * then retransmits in order, and the server sees exactly what was parsed). */
+__noinline int sg_stream_position(struct xdp_md *ctx, struct sg_flow *f, const struct sg_pkt *pk,
+				 const struct sg_config *cfg)
+{
+	__s32 d;
+	__u32 len;
+
+	if (!ctx || !f || !pk || !cfg)
+		return SG_SEG_OLD;
+	if (sg_ignore_seq)
+		return 0;
+	d = (__s32)(pk->seq - f->next_seq);
+	len = pk->payload_len;
+	if (d == 0) {
+		sg_ring_keep(ctx, f, pk, 0);
+		f->next_seq = pk->seq + len;
+		return 0;
+	}
+	if (d < 0) {
+		stat_inc(SG_STAT_retransmits);
+		/* a keepalive's one old byte (some stacks send garbage) is not
+		 * data: the server drops what it has acknowledged */
+		if (!(d == -1 && len == 1) && sg_ring_differs(ctx, f, pk)) {
+			stat_inc(SG_STAT_stream_conflicts);
+			f->flags |= SG_FLOW_CONFLICT;
+			sg_anomaly(f, &pk->key, sg_what_conflict);
+			if (f->flags & SG_FLOW_BLOCKED)
+				return SG_SEG_DROP;
+		}
+		if ((__s64)d + len <= 0)
+			return SG_SEG_OLD;
+		/* overlaps what was parsed: parse only the new tail */
+		sg_ring_keep(ctx, f, pk, -d);
+		f->next_seq = pk->seq + len;
+		return -d;
+	}
+	/* a gap: bytes were lost, or come out of order */
+	stat_inc(SG_STAT_seq_gaps);
+	if (cfg->actions[SG_REASON_STREAM_ANOMALY & 7] == SG_ACTION_BLOCK) {
+		stat_inc(SG_STAT_ooo_dropped);
+		return SG_SEG_DROP;
+	}
+	sg_anomaly(f, &pk->key, sg_what_gap);
+	/* resynchronise at the next line: in commands, the next command; in a
+	 * message, its end is still found (only a line start can begin it) */
+	f->flags |= SG_FLOW_GAP;
+	if (f->phase == SG_PHASE_COMMAND)
+		f->state = SG_S_S_SKIP;
+	else if (f->phase == SG_PHASE_DATA)
+		f->state = SG_S_M_TEXT;
+	f->ring_n = 0;
+	sg_ring_keep(ctx, f, pk, 0);
+	f->next_seq = pk->seq + len;
+	return 0;
+}
+
+/* An entry ends with its session: a RST the kernel takes, or FINs from both
+ * sides. Its counters are in the events and sg_stats already. */
+static __always_inline void sg_flow_free(struct sg_flow *f, const struct sg_flow_key *key)
+{
+	if (f->phase != SG_PHASE_CLOSED)
+		stat_inc(SG_STAT_flows_closed);
+	f->phase = SG_PHASE_CLOSED;
+	if (!bpf_map_delete_elem(&sg_flows, key))
+		stat_inc(SG_STAT_flows_freed);
+}
+
+#endif
