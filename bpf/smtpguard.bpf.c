@@ -178,27 +178,30 @@ static __always_inline int sg_client_syn(struct sg_flow *f, const struct sg_pkt 
 }
 
 /* The first packet after the SYN (the handshake's ACK, or data): the flow
- * starts, at the stream's first byte if the SYN was seen, else mid-stream
- * (it began before smtpguard was loaded, or its SYN was evicted). */
+ * starts at the stream's first byte if the SYN was seen (a first segment
+ * past it is then a gap), else mid-stream (it began before smtpguard was
+ * loaded, or its SYN was evicted from sg_syns). */
 static __always_inline struct sg_flow *sg_flow_start(const struct sg_pkt *pk)
 {
 	struct sg_syn *syn = bpf_map_lookup_elem(&sg_syns, &pk->key);
 	struct sg_flow *f;
 
-	if (syn && syn->isn + 1 == pk->seq) {
+	if (syn) {
+		__u32 first = syn->isn + 1;
+
 		bpf_map_delete_elem(&sg_syns, &pk->key);
-		f = sg_flow_create(&pk->key, pk->seq, 0);
-		if (f && (pk->tcp_flags & TCPF_ACK)) {
+		f = sg_flow_create(&pk->key, first, 0);
+		if (!f)
+			return NULL;
+		stat_inc(SG_STAT_handshakes);
+		if (pk->tcp_flags & TCPF_ACK) {
 			/* what the client acknowledges is where the server is */
 			f->srv_next_seq = pk->ack;
 			f->flags |= SG_FLOW_SRV_SEQ;
 		}
-		if (f) {
-			stat_inc(SG_STAT_handshakes);
-			/* created before the server's greeting: its 220 is awaited */
-			if (!pk->payload_len)
-				sg_reply_expect(f, SG_RK_OTHER);
-		}
+		/* created before the server's greeting: its 220 is awaited */
+		if (!pk->payload_len && pk->seq == first)
+			sg_reply_expect(f, SG_RK_OTHER);
 		return f;
 	}
 	if (!pk->payload_len)

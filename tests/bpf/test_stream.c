@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_stream.c - the TCP stream under the parser, through the real programs
+ * (BPF_PROG_TEST_RUN): segments out of order, one byte at a time, overlapping
+ * with other bytes, with wrong or unfilled checksums, urgent data, sequence
+ * wrap-around, keepalives, the end of a session, SYN floods, and the server's
+ * replies matched to the commands they answer.
+ */
+#include "unit/check.h"
+#include "bpf/harness.h"
+
+static const char *config_text = "port 25\n"
+				 "internal-domain corp.example\n"
+				 "trusted-net 203.0.113.0/24\n";
+static const char *block_text = "port 25\n"
+				"internal-domain corp.example\n"
+				"action stream_anomaly block\n";
+
+#define OUTSIDE "198.51.100.7"
+#define RELAY "192.0.2.25"
+#define FORGED "MAIL FROM:<ceo@corp.example>\r\n"
+
+static __u16 next_port = 30000;
+
+enum { CS_GOOD, CS_BAD, CS_UNFILLED };
+
+/* A client segment of data at sequence seq (absolute), with the TCP flags
+ * given (0: PSH|ACK) and a right, wrong or never filled in checksum. */
+static int seg(struct sess *s, __u32 seq, const char *data, size_t len, __u8 flags, int cs)
+{
+	__u8 fr[PKT_MAX];
+	struct pkt_spec ps = s->ps;
+	int n, l4 = 14 + 20;
+
+	ps.seq = seq;
+	ps.ack = s->srv_seq;
+	ps.flags = flags;
+	n = pkt_build(fr, &ps, data, len);
+	if (cs == CS_BAD) {
+		fr[l4 + 16] ^= 0x5a;
+	} else if (cs == CS_UNFILLED) {
+		/* what checksum offload leaves: the pseudo-header sum, folded */
+		__u32 sum = 6 + (n - l4);
+
+		for (int i = 0; i < 8; i += 2)
+			sum += fr[14 + 12 + i] << 8 | fr[14 + 12 + i + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		fr[l4 + 16] = sum >> 8;
+		fr[l4 + 17] = sum & 0xff;
+	}
+	return h_xdp(s->h, fr, n);
+}
+
+static int seg_str(struct sess *s, __u32 seq, const char *data)
+{
+	return seg(s, seq, data, strlen(data), 0, CS_GOOD);
+}
+
+/* a session after its SYN; the next byte is s->seq */
+static void start(struct harness *h, struct sess *s)
+{
+	h->nev = 0;
+	sess_init(s, h, OUTSIDE, RELAY, next_port++);
+	sess_syn(s);
+}
+
+static struct sg_stats d0;
+static __u64 delta(struct harness *h, size_t off)
+{
+	struct sg_stats st;
+
+	h_stats(h, &st);
+	return *(__u64 *)((char *)&st + off) - *(__u64 *)((char *)&d0 + off);
+}
+#define MARK(h) h_stats(h, &d0)
+#define DELTA(h, field) delta(h, offsetof(struct sg_stats, field))
+
+static void test_order(struct harness *h)
+{
+	struct sess s;
+	struct sg_flow f;
+	__u32 b;
+	size_t n = strlen(FORGED);
+
+	/* in order, one byte a segment */
+	start(h, &s);
+	for (size_t i = 0; i < n; i++)
+		seg(&s, s.seq + i, FORGED + i, 1, 0, CS_GOOD);
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM), 1,
+		     "MAIL FROM in one-byte segments: one alert");
+
+	/* three segments, last first: never silent */
+	start(h, &s);
+	b = s.seq;
+	MARK(h);
+	seg(&s, b + 20, FORGED + 20, n - 20, 0, CS_GOOD);
+	seg(&s, b + 10, FORGED + 10, 10, 0, CS_GOOD);
+	seg(&s, b, FORGED, 10, 0, CS_GOOD);
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM), 1,
+		     "MAIL FROM in reverse order: one stream_anomaly alert");
+	CHECK(DELTA(h, seq_gaps) == 1 && sess_flow(&s, &f) == 0 && (f.flags & SG_FLOW_GAP),
+	      "... the gap counted, and the flow says it resynchronised");
+	/* it resynchronised at the next line: the next command is read */
+	s.seq = b + n;
+	sess_send_str(&s, FORGED);
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM), 1,
+		     "... and the next MAIL FROM after it is read");
+
+	/* plain loss, many times: one alert a flow, every gap counted */
+	start(h, &s);
+	MARK(h);
+	for (int i = 0; i < 20; i++) {
+		seg_str(&s, s.seq + 100, "NOOP\r\n"); /* 100 bytes lost before it */
+		s.seq += 106;
+	}
+	CHECK(h_alerts(h, SG_REASON_STREAM_ANOMALY, -1) == 1 && DELTA(h, seq_gaps) == 20,
+	      "20 gaps in a flow: one stream_anomaly alert, 20 counted");
+
+	/* block: out-of-order segments are dropped, the in-order ones read */
+	h_apply(h, block_text);
+	start(h, &s);
+	b = s.seq;
+	MARK(h);
+	CHECK_EQ_INT(seg(&s, b + 20, FORGED + 20, n - 20, 0, CS_GOOD), XDP_DROP,
+		     "block: a segment past the stream position is dropped");
+	CHECK_EQ_INT(seg(&s, b + 10, FORGED + 10, 10, 0, CS_GOOD), XDP_DROP,
+		     "block: ... and the next one too");
+	CHECK_EQ_INT(seg(&s, b, FORGED, 10, 0, CS_GOOD), XDP_PASS,
+		     "block: the segment at the stream position passes");
+	/* the sender retransmits the dropped ones, now in order */
+	seg(&s, b + 10, FORGED + 10, 10, 0, CS_GOOD);
+	seg(&s, b + 20, FORGED + 20, n - 20, 0, CS_GOOD);
+	CHECK(DELTA(h, ooo_dropped) == 2 && h_alerts(h, SG_REASON_STREAM_ANOMALY, -1) == 0 &&
+	      h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM) == 1,
+	      "block: retransmitted in order, the forged MAIL FROM is read (no anomaly)");
+	h_apply(h, config_text);
+
+	/* sequence numbers wrapping around inside a command */
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	s.seq = 0xfffffff0;
+	sess_syn(&s);
+	sess_send_str(&s, "MAIL FROM:<ceo@");
+	sess_send_str(&s, "corp.example>\r\n");
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM) == 1 &&
+	      h_alerts(h, SG_REASON_STREAM_ANOMALY, -1) == 0 && (__s32)s.seq > 0,
+	      "a MAIL FROM across the sequence wrap-around: read, no anomaly");
+}
+
+static void test_overlaps(struct harness *h)
+{
+	const char *benign = "MAIL FROM:<x@outside.test>\r\n";
+	const char *forged = "MAIL FROM:<x@corp.example>\r\n"; /* same length */
+	struct sess s;
+	struct sg_flow f;
+	__u32 b;
+
+	/* the benign copy first: parsed; the forged overlap is an anomaly */
+	start(h, &s);
+	b = s.seq;
+	MARK(h);
+	seg_str(&s, b, benign);
+	seg_str(&s, b, forged);
+	CHECK(h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1 &&
+	      h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1) == 0 &&
+	      DELTA(h, stream_conflicts) == 1 && sess_flow(&s, &f) == 0 &&
+	      (f.flags & SG_FLOW_CONFLICT),
+	      "benign, then a forged overlap: stream_anomaly, the first copy is what was read");
+
+	/* the forged copy first: it alerts; the benign overlap is an anomaly */
+	start(h, &s);
+	b = s.seq;
+	seg_str(&s, b, forged);
+	seg_str(&s, b, benign);
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM) == 1 &&
+	      h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1,
+	      "forged, then a benign overlap: the MAIL FROM alert and a stream_anomaly");
+
+	/* a partial overlap whose old part differs, and whose new part is read */
+	start(h, &s);
+	b = s.seq;
+	seg_str(&s, b, "EHLO a.test\r\n");
+	seg_str(&s, b + 5, "b.test\r\nMAIL FROM:<ceo@corp.example>\r\n");
+	CHECK(h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1 &&
+	      h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM) == 1,
+	      "an overlap differing in its old bytes: anomaly, and its new bytes are read");
+
+	/* an honest retransmission, and a keepalive's garbage byte: nothing */
+	start(h, &s);
+	b = s.seq;
+	MARK(h);
+	seg_str(&s, b, "EHLO a.test\r\nNOOP\r\n");
+	seg_str(&s, b, "EHLO a.test\r\nNOOP\r\n");
+	seg_str(&s, b + 4, " a.test\r\nNOOP\r\nNOOP\r\n");
+	seg(&s, b + 25 - 1, "\0", 1, 0x10, CS_GOOD); /* 1 byte before the position */
+	CHECK(h->nev == 0 && DELTA(h, stream_conflicts) == 0 && DELTA(h, retransmits) == 3,
+	      "same-byte retransmissions and a keepalive: counted, no anomaly");
+
+	/* block: a conflicting overlap cuts the flow off */
+	h_apply(h, block_text);
+	start(h, &s);
+	b = s.seq;
+	seg_str(&s, b, benign);
+	CHECK(seg_str(&s, b, forged) == XDP_DROP && seg_str(&s, b + 28, "QUIT\r\n") == XDP_DROP &&
+	      h->nev == 1 && h->ev[0].action == SG_ACTION_BLOCK,
+	      "block: a conflicting overlap is dropped, and so is the rest of the flow");
+	h_apply(h, config_text);
+}
+
+static void test_checksums(struct harness *h)
+{
+	struct sess s;
+	__u32 b;
+
+	/* a wrong checksum first, the real segment after it at the same place */
+	start(h, &s);
+	b = s.seq;
+	MARK(h);
+	seg(&s, b, FORGED, strlen(FORGED), 0, CS_BAD);
+	CHECK(h->nev == 0 && DELTA(h, csum_bad) == 1,
+	      "a forged MAIL FROM with a wrong checksum: not read, counted");
+	seg_str(&s, b, "MAIL FROM:<x@outside.test>\r\n");
+	s.seq = b + 28;
+	sess_send_str(&s, FORGED);
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1) == 1 &&
+	      h_alerts(h, SG_REASON_STREAM_ANOMALY, -1) == 0,
+	      "... the real segment at its place is read as new, no anomaly");
+
+	/* the reverse: a real forged line, then a wrong-checksum "benign" copy */
+	start(h, &s);
+	b = s.seq;
+	seg_str(&s, b, FORGED);
+	seg(&s, b, "MAIL FROM:<x@outside.testX>\r\n", 29, 0, CS_BAD);
+	CHECK(h->nev == 1 && h->ev[0].reason == SG_REASON_SPOOFED_INTERNAL_DOMAIN,
+	      "a wrong-checksum overlap after the real line: ignored, as the server does");
+
+	/* a RST with a wrong checksum does not end the flow */
+	start(h, &s);
+	sess_send_str(&s, "EHLO a.test\r\n");
+	seg(&s, s.seq, "", 0, 0x04, CS_BAD);
+	sess_send_str(&s, FORGED);
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1), 1,
+		     "a RST with a wrong checksum is ignored: the next MAIL FROM alerts");
+
+	/* never filled in (offload): not read on a physical link, nor here */
+	start(h, &s);
+	MARK(h);
+	seg(&s, s.seq, FORGED, strlen(FORGED), 0, CS_UNFILLED);
+	CHECK(h->nev == 0 && DELTA(h, csum_bad) == 1,
+	      "checksum-validation auto: an unfilled checksum off a virtual link is not read");
+	h_apply(h, "port 25\ninternal-domain corp.example\nchecksum-validation no\n");
+	start(h, &s);
+	MARK(h);
+	seg(&s, s.seq, FORGED, strlen(FORGED), 0, CS_UNFILLED);
+	CHECK(h->nev == 1 && DELTA(h, csum_bad) == 0,
+	      "checksum-validation no: the same segment is read");
+	h_apply(h, config_text);
+}
+
+static void test_urgent_and_fragments(struct harness *h)
+{
+	struct sess s;
+
+	start(h, &s);
+	MARK(h);
+	seg(&s, s.seq, "MAIL FROM:<ceo@corp.exampleX>\r\n", 31, 0x38, CS_GOOD);
+	CHECK(h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1 &&
+	      DELTA(h, urgent_data) == 1,
+	      "urgent data (the server takes a byte out): a stream_anomaly");
+	h_apply(h, block_text);
+	start(h, &s);
+	CHECK_EQ_INT(seg(&s, s.seq, "MAIL FROM:<ceo@corp.exampleX>\r\n", 31, 0x38, CS_GOOD),
+		     XDP_DROP, "block: urgent data is dropped");
+	h_apply(h, config_text);
+}
+
+static void test_lifetime(struct harness *h)
+{
+	struct sess s;
+	struct sg_flow f;
+	__u8 fr[PKT_MAX];
+	struct pkt_spec ps;
+	int n;
+
+	/* the handshake's ACK creates the flow; the greeting's reply is awaited */
+	start(h, &s);
+	CHECK(sess_flow(&s, &f) != 0, "a SYN alone creates no flow entry");
+	seg(&s, s.seq, "", 0, 0x10, CS_GOOD);
+	CHECK(sess_flow(&s, &f) == 0 && !(f.flags & SG_FLOW_MIDSTREAM) && f.nreplies == 1,
+	      "the handshake's ACK creates it, at the stream's start");
+	sess_reply(&s, "220 relay.test ESMTP\r\n");
+	sess_send_str(&s, "EHLO a.test\r\nMAIL FROM:<a@outside.test>\r\nRCPT TO:<b@x.test>\r\n"
+			  "RCPT TO:<c@x.test>\r\nDATA\r\n");
+	MARK(h);
+	sess_reply(&s, "250-relay.test\r\n250 PIPELINING\r\n250 2.1.0 Ok\r\n550 5.1.1 no\r\n"
+		       "250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+	sess_send_str(&s, "Subject: x\r\n\r\nhi\r\n.\r\nMAIL FROM:<a@outside.test>\r\n"
+			  "RCPT TO:<b@x.test>\r\nDATA\r\n");
+	/* the 250 for the message, cut inside its code, and the rest */
+	sess_reply(&s, "25");
+	sess_reply(&s, "0 2.0.0 Ok: queued\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+	sess_send_str(&s, "Subject: y\r\n\r\nhi\r\n.\r\n");
+	sess_reply(&s, "554 5.7.1 rejected\r\n");
+	CHECK(sess_flow(&s, &f) == 0 && f.msgs_accepted == 1 && f.msgs_refused == 1 &&
+	      f.recipients == 2 && DELTA(h, recipients_refused) == 1 &&
+	      DELTA(h, messages_accepted) == 1 && DELTA(h, messages_refused) == 1 &&
+	      f.nreplies == 0,
+	      "pipelined replies matched: 1 message queued, 1 refused, 1 recipient refused");
+	/* a retransmitted reply is not read twice */
+	s.srv_seq -= 20;
+	sess_reply(&s, "554 5.7.1 rejected\r\n");
+	CHECK(sess_flow(&s, &f) == 0 && f.msgs_refused == 1,
+	      "a retransmitted reply is not counted again");
+
+	/* FIN from both sides frees the entry; a RST out of place does not */
+	MARK(h);
+	sess_send_str(&s, "QUIT\r\n");
+	ps = s.ps;
+	ps.seq = s.seq + 5000;
+	ps.flags = 0x14;
+	n = pkt_build(fr, &ps, "", 0);
+	h_xdp(h, fr, n);
+	CHECK(sess_flow(&s, &f) == 0, "a RST out of the window leaves the flow");
+	seg(&s, s.seq, "", 0, 0x11, CS_GOOD);
+	CHECK(sess_flow(&s, &f) == 0 && f.phase == SG_PHASE_CLOSED,
+	      "the client's FIN closes its side");
+	ps.src = s.ps.dst;
+	ps.dst = s.ps.src;
+	ps.sport = s.ps.dport;
+	ps.dport = s.ps.sport;
+	ps.seq = s.srv_seq;
+	ps.flags = 0x11;
+	n = pkt_build(fr, &ps, "221 bye\r\n", 9);
+	h_tc(h, fr, n);
+	CHECK(sess_flow(&s, &f) != 0 && DELTA(h, flows_freed) == 1,
+	      "the server's FIN after it frees the entry");
+
+	/* picked up mid-session: the replies owed are unknown, not guessed */
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	sess_send_str(&s, "NOOP\r\nDATA\r\n");
+	sess_reply(&s, "250 ok\r\n554 no\r\n");
+	sess_send_str(&s, FORGED);
+	CHECK(sess_flow(&s, &f) == 0 && (f.flags & SG_FLOW_MIDSTREAM) &&
+	      (f.flags & SG_FLOW_NO_REPLIES) && f.phase == SG_PHASE_DATA,
+	      "mid-session pickup: replies not matched (DATA stays, read as message)");
+}
+
+/* STARTTLS accepted after pipelined replies; refused with 454 */
+static void test_starttls(struct harness *h)
+{
+	struct sess s;
+	struct sg_flow f;
+
+	start(h, &s);
+	MARK(h);
+	sess_send_str(&s, "EHLO a.test\r\nSTARTTLS\r\n");
+	sess_reply(&s, "250-relay.test\r\n250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n");
+	sess_send_str(&s, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" FORGED);
+	sess_reply(&s, "\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03" "554 x\r\n");
+	CHECK(h->nev == 0 && sess_flow(&s, &f) == 0 && f.phase == SG_PHASE_TLS &&
+	      DELTA(h, tls_started) == 1 && DELTA(h, replies_refused) == 0,
+	      "STARTTLS then TLS records: counted, neither side parsed");
+
+	start(h, &s);
+	sess_send_str(&s, "EHLO a.test\r\nSTARTTLS\r\n");
+	sess_reply(&s, "250 relay.test\r\n454 4.7.0 TLS not available\r\n");
+	sess_send_str(&s, FORGED);
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1), 1,
+		     "STARTTLS refused with 454: the session is read on");
+
+	/* out of step: a 220 cannot start TLS unless STARTTLS waits for it */
+	start(h, &s);
+	sess_send_str(&s, "EHLO a.test\r\nNOOP\r\n");
+	sess_reply(&s, "220 hello\r\n220 hello\r\n");
+	sess_send_str(&s, FORGED);
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1), 1,
+		     "a 220 to a command that is not STARTTLS does not stop the parsing");
+}
+
+/* A SYN flood fills sg_syns, never sg_flows: a session being inspected stays */
+static void test_syn_flood(struct harness *h)
+{
+	struct sess live;
+	__u8 fr[PKT_MAX];
+	struct pkt_spec ps = { .dst = RELAY, .dport = 25, .flags = 0x02 };
+	char src[32];
+	int n, total = 2 * SG_MAX_SYNS + 1000;
+
+	start(h, &live);
+	sess_send_str(&live, "EHLO a.test\r\n");
+	MARK(h);
+	for (int i = 0; i < total; i++) {
+		snprintf(src, sizeof(src), "198.51.100.%d", 1 + i % 250);
+		ps.src = src;
+		ps.sport = 1024 + i / 250;
+		ps.seq = i * 7919;
+		n = pkt_build(fr, &ps, "", 0);
+		h_xdp(h, fr, n);
+	}
+	sess_send_str(&live, FORGED);
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM) == 1 &&
+	      DELTA(h, syns_tracked) >= (__u64)total && DELTA(h, flows_new) == 0,
+	      "after a flood of 2 x SG_MAX_SYNS SYNs, the live session is still read");
+}
+
+int main(void)
+{
+	struct harness h;
+
+	if (geteuid() != 0) {
+		SKIP("stream tests", "need root (CAP_BPF) to load the programs");
+		return check_done();
+	}
+	if (!CHECK_EQ_INT(h_open(&h, config_text), 0, "programs load and the policy applies"))
+		return check_done();
+	test_order(&h);
+	test_overlaps(&h);
+	test_checksums(&h);
+	test_urgent_and_fragments(&h);
+	test_lifetime(&h);
+	test_starttls(&h);
+	test_syn_flood(&h);
+	h_close(&h);
+	return check_done();
+}
