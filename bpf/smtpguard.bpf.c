@@ -61,15 +61,15 @@ static __always_inline int sg_not_parsed(int err, struct sg_pkt *pk, struct sg_c
 			struct sg_flow *f = bpf_map_lookup_elem(&sg_flows, &pk->key);
 
 			stat_inc(SG_STAT_ip_fragment);
-			if (f) {
-				sg_anomaly(f, &pk->key, sg_what_fragments);
-				/* block: without its first fragment the packet is never
-				 * whole; the sender must send it unfragmented */
-				if (f->flags & SG_FLOW_BLOCKED) {
-					stat_inc(SG_STAT_blocked_packets);
-					return XDP_DROP;
-				}
+			/* block: without its first fragment the packet is never
+			 * whole, and the sender's TCP sends the bytes again (as
+			 * for a segment out of order: no alert) */
+			if (cfg->actions[SG_REASON_STREAM_ANOMALY & 7] == SG_ACTION_BLOCK) {
+				stat_inc(SG_STAT_ooo_dropped);
+				return XDP_DROP;
 			}
+			if (f)
+				sg_anomaly(f, &pk->key, sg_what_fragments);
 		} else {
 			stat_inc(SG_STAT_fast_pass);
 		}
@@ -172,8 +172,12 @@ static __always_inline int sg_client_syn(struct sg_flow *f, const struct sg_pkt 
 	if (f) /* the port is used again: the old session is over */
 		sg_flow_free(f, &pk->key);
 	syn.ts_ns = bpf_ktime_get_coarse_ns();
-	bpf_map_update_elem(&sg_syns, &pk->key, &syn, BPF_ANY);
-	stat_inc(SG_STAT_syns_tracked);
+	/* a SYN sent again is counted once: syns_tracked - handshakes - the
+	 * entries left is what newer SYNs evicted (smtpguard status) */
+	if (!bpf_map_update_elem(&sg_syns, &pk->key, &syn, BPF_NOEXIST))
+		stat_inc(SG_STAT_syns_tracked);
+	else
+		bpf_map_update_elem(&sg_syns, &pk->key, &syn, BPF_ANY);
 	return XDP_PASS;
 }
 

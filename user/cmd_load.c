@@ -17,6 +17,7 @@
 #include "json.h"
 #include "loader.h"
 #include "policy_maps.h"
+#include "stats_print.h"
 
 int sg_bad_usage(const char *cmd, const char *fmt, ...)
 {
@@ -286,7 +287,9 @@ int do_status(int argc, char **argv, const struct sg_globals *g)
 	struct sg_maps m;
 	__u32 zero = 0;
 	int json = argc > 1 && !strcmp(argv[1], "--json");
-	long flows, sources;
+	long flows, sources, syns = -1, evicted = 0;
+	struct sg_stats st;
+	int syn_fd;
 
 	if (argc > 2 || (argc == 2 && !json))
 		return sg_bad_usage("status", "unexpected argument");
@@ -297,6 +300,17 @@ int do_status(int argc, char **argv, const struct sg_globals *g)
 	bpf_map_lookup_elem(m.config, &zero, &cfg);
 	flows = map_count(m.flows, sizeof(struct sg_flow_key));
 	sources = map_count(m.sources, sizeof(struct sg_addr));
+	/* half-open sessions: every SYN recorded leaves sg_syns with its
+	 * handshake, or is evicted by newer ones (a SYN flood) */
+	syn_fd = sg_pin_open(g->pin_dir, SG_MAP_SYNS, 0);
+	if (syn_fd >= 0) {
+		syns = map_count(syn_fd, sizeof(struct sg_flow_key));
+		close(syn_fd);
+		if (!sg_stats_read(m.stats, &st))
+			evicted = (long)(st.syns_tracked - st.handshakes) - syns;
+		if (evicted < 0)
+			evicted = 0;
+	}
 	if (json) {
 		sg_json_init(&j, stdout);
 		c.j = &j;
@@ -320,6 +334,11 @@ int do_status(int argc, char **argv, const struct sg_globals *g)
 		sg_json_kv_uint(&j, "flows_max", SG_MAX_FLOWS);
 		sg_json_kv_uint(&j, "sources", sources);
 		sg_json_kv_uint(&j, "sources_max", SG_MAX_SOURCES);
+		if (syns >= 0) {
+			sg_json_kv_uint(&j, "half_open", syns);
+			sg_json_kv_uint(&j, "half_open_max", SG_MAX_SYNS);
+			sg_json_kv_uint(&j, "half_open_evicted", evicted);
+		}
 		sg_json_end_object(&j);
 		putchar('\n');
 	} else {
@@ -334,6 +353,10 @@ int do_status(int argc, char **argv, const struct sg_globals *g)
 		       cfg.own_domains, cfg.trusted_nets, cfg.bad_hosts, cfg.blocked_sources);
 		printf("flows: %ld of %d   sources: %ld of %d\n", flows, SG_MAX_FLOWS, sources,
 		       SG_MAX_SOURCES);
+		if (syns >= 0)
+			printf("half-open sessions (sg_syns): %ld of %d, %ld evicted since load "
+			       "(a SYN flood, or sessions picked up mid-stream)\n", syns,
+			       SG_MAX_SYNS, evicted);
 	}
 	sg_maps_close(&m);
 	return c.detached ? -ENODEV : 0;

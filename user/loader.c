@@ -42,7 +42,7 @@ void sg_libbpf_verbosity(int verbose)
 static const char *public_maps[] = { SG_MAP_FLOWS, SG_MAP_SOURCES, SG_MAP_OWN_DOMAINS,
 				     SG_MAP_BAD_HOSTS, SG_MAP_TRUSTED_NETS, SG_MAP_BLOCKED_SRC,
 				     SG_MAP_CONFIG, SG_MAP_STATS, SG_MAP_EVENTS, SG_MAP_NAME_FILTER,
-				     SG_MAP_PROGS };
+				     SG_MAP_PROGS, SG_MAP_SYNS };
 
 /* The command program hands message bytes to the message program, which
  * hands decoded and skipped parts to the part programs, and the rest back

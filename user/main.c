@@ -21,7 +21,7 @@ static const struct sg_cmd commands[] = {
 	{ "stats", do_stats, "[--json]", "global counters (sg_stats, summed over CPUs)" },
 	{ "flows", do_flows, "[--json] [--top N]", "per-flow counters and SMTP state" },
 	{ "events", do_events, "[--follow]", "alerts as eve JSON lines" },
-	{ "replay", do_replay, "--config FILE [--server-net CIDR]... PCAP...",
+	{ "replay", do_replay, "--config FILE [--server-net CIDR]... [--checksum-validation auto|yes|no] PCAP...",
 	  "run the same BPF programs over captures; alerts on stdout, summary on stderr" },
 	{ "check-config", do_check_config, "FILE", "check a config file; nothing is applied" },
 	{ NULL },
