@@ -156,6 +156,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, str
 				break;
 			}
 			pk->frag_first = !(ext->frag_off & bpf_htons(0xfff8));
+			pk->l4_off = l4 + 8; /* where a first fragment's ports are */
 			return ext->nh == SG_IPPROTO_TCP ? SG_PARSE_FRAG : SG_PARSE_NOT_TCP;
 		default:
 			return SG_PARSE_NOT_TCP;

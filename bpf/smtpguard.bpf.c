@@ -610,7 +610,7 @@ int sg_tc_egress(struct __sk_buff *skb)
 		f->srv_next_seq = pk.seq;
 		f->flags |= SG_FLOW_SRV_SEQ;
 	}
-	d = (__s32)(pk.seq - f->srv_next_seq);
+	d = sg_ignore_seq ? 0 : (__s32)(pk.seq - f->srv_next_seq);
 	if (d > 0) {
 		/* bytes not seen (picked up mid-session): a new line starts here */
 		f->srv_line_n = 0;

@@ -24,9 +24,13 @@ static const char sg_what_urgent[SG_TOKEN_MAX] =
 /* The one's-complement sum of len bytes from packet offset off, seeded,
  * folded to 16 bits: 0xffff over a TCP segment and its pseudo-header when
  * the checksum is right; -1 if the bytes cannot be read. Whole 512-byte
- * chunks are summed in the packet, the rest through a copy (a variable-size
- * read of the packet cannot be proven in bounds). The global functions here
- * are verified once, not once per path of the packet parsing around them. */
+ * chunks are summed in the packet (bpf_csum_diff takes at most 512). The
+ * rest of a segment of 512 bytes or more, in whole words (a full-sized
+ * segment is), is the last 512 bytes less what the chunks already counted:
+ * one call, in the packet. Anything else goes through a copy, as a
+ * variable-size read of the packet cannot be proven in bounds. The global
+ * functions here are verified once, not once per path of the packet
+ * parsing around them. */
 __noinline int sg_csum_fold(struct xdp_md *ctx, __u32 off, __u32 len, __u32 seed)
 {
 	struct sg_decoded *d;
@@ -50,6 +54,15 @@ __noinline int sg_csum_fold(struct xdp_md *ctx, __u32 off, __u32 len, __u32 seed
 		if (n >= SG_CSUM_CHUNK && (void *)(p + SG_CSUM_CHUNK) <= data_end) {
 			s = bpf_csum_diff(NULL, 0, (__be32 *)p, SG_CSUM_CHUNK, s);
 			n = SG_CSUM_CHUNK;
+		} else if (done >= SG_CSUM_CHUNK && !(n & 3)) {
+			/* the window [len - 512, len): the n bytes left, and the
+			 * 512 - n before them, counted already, taken off again */
+			__u8 *w = data + ((off + len - SG_CSUM_CHUNK) & SG_POS_MASK);
+			__u32 back = (SG_CSUM_CHUNK - n) & (SG_CSUM_CHUNK - 4);
+
+			if ((void *)(w + SG_CSUM_CHUNK) > data_end)
+				return -1;
+			s = bpf_csum_diff((__be32 *)w, back, (__be32 *)w, SG_CSUM_CHUNK, s);
 		} else {
 			if (n > SG_CSUM_CHUNK)
 				n = SG_CSUM_CHUNK;
@@ -79,14 +92,14 @@ __noinline int sg_csum_ok(struct xdp_md *ctx, const struct sg_pkt *pk, const str
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 ph[10] = {};
 	__u32 tcp_len = pk->payload_off - pk->l4_off + pk->payload_len;
 	__u16 *check = data + ((pk->l4_off + 16) & SG_POS_MASK);
+	const __u32 *sa = (const __u32 *)pk->key.saddr.a, *da = (const __u32 *)pk->key.daddr.a;
 	__u32 mode, ifx;
-	__s64 ps;
+	__u64 ps;
 	int sum;
 
-	if (!ctx || !pk || !cfg || cfg->csum_mode == SG_CSUM_OFF || sg_ignore_seq)
+	if (!ctx || !pk || !cfg || cfg->csum_mode == SG_CSUM_OFF)
 		return 1;
 	mode = cfg->csum_mode;
 	ifx = ctx->ingress_ifindex;
@@ -95,24 +108,18 @@ __noinline int sg_csum_ok(struct xdp_md *ctx, const struct sg_pkt *pk, const str
 			if (ifx && cfg->csum_lax_if[i] == ifx)
 				mode = SG_CSUM_OFFLOAD_OK;
 	}
-	if (pk->v6) {
-		__builtin_memcpy(ph, pk->key.saddr.a, 16);
-		__builtin_memcpy(ph + 4, pk->key.daddr.a, 16);
-		ph[8] = bpf_htonl(tcp_len);
-		ph[9] = bpf_htonl(SG_IPPROTO_TCP);
-		ps = bpf_csum_diff(NULL, 0, (__be32 *)ph, 40, 0);
-	} else {
-		ph[0] = *(__u32 *)&pk->key.saddr.a[12];
-		ph[1] = *(__u32 *)&pk->key.daddr.a[12];
-		ph[2] = bpf_htonl(SG_IPPROTO_TCP << 16 | tcp_len);
-		ps = bpf_csum_diff(NULL, 0, (__be32 *)ph, 12, 0);
-	}
-	if (ps < 0)
-		return 1;
+	/* the pseudo-header, summed as 32-bit words as they lie in memory:
+	 * the same one's-complement sum bpf_csum_diff computes */
+	ps = (__u64)sa[3] + da[3] + bpf_htonl(SG_IPPROTO_TCP << 16 | tcp_len);
+	if (pk->v6)
+		ps += (__u64)sa[0] + sa[1] + sa[2] + da[0] + da[1] + da[2];
+	ps = (ps & 0xffffffff) + (ps >> 32);
+	ps = (ps & 0xffffffff) + (ps >> 32);
 	sum = sg_csum_fold(ctx, pk->l4_off, tcp_len, ps);
 	if (sum < 0 || sum == 0xffff)
 		return 1;
 	if (mode == SG_CSUM_OFFLOAD_OK && (void *)(check + 1) <= data_end) {
+		ps = (ps & 0xffff) + (ps >> 16);
 		ps = (ps & 0xffff) + (ps >> 16);
 		ps = (ps & 0xffff) + (ps >> 16);
 		if (*check == ps) {
