@@ -620,12 +620,25 @@ int sg_tc_egress(struct __sk_buff *skb)
 	}
 	if (skip < pk.payload_len) {
 		f->srv_next_seq = pk.seq + pk.payload_len;
-		if (f->phase != SG_PHASE_TLS && f->phase != SG_PHASE_CLOSED) {
-			/* replies are small: linear for direct access (only then:
-			 * pulling unclones, a copy of every TCP egress skb) */
-			if (skb->len <= 2048)
-				bpf_skb_pull_data(skb, skb->len);
-			sg_replies(skb, f, &key, pk.payload_off + skip, pk.payload_len - skip);
+		if (!f->nreplies || (f->flags & SG_FLOW_NO_REPLIES)) {
+			/* nothing awaited (a 421 at a timeout, say): not read, and
+			 * the next reply starts a line */
+			f->srv_line_n = 0;
+			f->srv_line = 0;
+		} else if (f->phase != SG_PHASE_TLS && f->phase != SG_PHASE_CLOSED) {
+			/* linear for direct access, only when a reply is awaited:
+			 * pulling unclones, a copy of the skb */
+			bpf_skb_pull_data(skb, pk.payload_off + pk.payload_len);
+			data = (void *)(long)skb->data;
+			data_end = (void *)(long)skb->data_end;
+			if (data + pk.payload_off + pk.payload_len > data_end) {
+				/* cannot be read whole: the replies cannot be matched */
+				f->flags |= SG_FLOW_NO_REPLIES;
+				stat_inc(SG_STAT_replies_unmatched);
+			} else {
+				sg_replies(skb, f, &key, pk.payload_off + skip,
+					   pk.payload_len - skip);
+			}
 		}
 	}
 	if ((pk.tcp_flags & TCPF_FIN) && !(f->flags & SG_FLOW_SRV_FIN)) {

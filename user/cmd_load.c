@@ -16,6 +16,7 @@
 #include "config.h"
 #include "json.h"
 #include "loader.h"
+#include "names.h"
 #include "policy_maps.h"
 #include "stats_print.h"
 
@@ -339,6 +340,7 @@ int do_status(int argc, char **argv, const struct sg_globals *g)
 			sg_json_kv_uint(&j, "half_open_max", SG_MAX_SYNS);
 			sg_json_kv_uint(&j, "half_open_evicted", evicted);
 		}
+		sg_json_kv_string(&j, "checksum_validation", sg_csum_mode_name(cfg.csum_mode));
 		sg_json_end_object(&j);
 		putchar('\n');
 	} else {
@@ -354,9 +356,19 @@ int do_status(int argc, char **argv, const struct sg_globals *g)
 		printf("flows: %ld of %d   sources: %ld of %d\n", flows, SG_MAX_FLOWS, sources,
 		       SG_MAX_SOURCES);
 		if (syns >= 0)
-			printf("half-open sessions (sg_syns): %ld of %d, %ld evicted since load "
-			       "(a SYN flood, or sessions picked up mid-stream)\n", syns,
-			       SG_MAX_SYNS, evicted);
+			printf("half-open sessions (sg_syns): %ld of %d, %ld pushed out by newer "
+			       "SYNs since load (a SYN flood)\n", syns, SG_MAX_SYNS, evicted);
+		printf("checksum-validation %s", sg_csum_mode_name(cfg.csum_mode));
+		for (int i = 0, first = 1; cfg.csum_mode == SG_CSUM_AUTO && i < SG_MAX_IFACES; i++) {
+			char name[IF_NAMESIZE];
+
+			if (!cfg.csum_lax_if[i] || !if_indextoname(cfg.csum_lax_if[i], name))
+				continue;
+			printf("%s%s", first ? ": checksums left unfilled by offload are read on " :
+				       ", ", name);
+			first = 0;
+		}
+		printf("\n");
 	}
 	sg_maps_close(&m);
 	return c.detached ? -ENODEV : 0;

@@ -58,9 +58,11 @@ static int by_packets(const void *a, const void *b)
 
 static void flags_text(__u32 fl, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s%s", fl & SG_FLOW_MIDSTREAM ? "midstream," : "",
+	snprintf(buf, len, "%s%s%s%s%s%s%s%s", fl & SG_FLOW_MIDSTREAM ? "midstream," : "",
 		 fl & SG_FLOW_BLOCKED ? "blocked," : "", fl & SG_FLOW_ALERTED ? "alerted," : "",
-		 fl & SG_FLOW_GAP ? "gap," : "", fl & SG_FLOW_TOKEN_TRUNC ? "truncated," : "");
+		 fl & SG_FLOW_GAP ? "gap," : "", fl & SG_FLOW_TOKEN_TRUNC ? "truncated," : "",
+		 fl & SG_FLOW_CONFLICT ? "conflict," : "", fl & SG_FLOW_URGENT ? "urgent," : "",
+		 fl & SG_FLOW_NO_REPLIES ? "unmatched," : "");
 	if (*buf)
 		buf[strlen(buf) - 1] = 0;
 	else
@@ -69,7 +71,7 @@ static void flags_text(__u32 fl, char *buf, size_t len)
 
 static void flow_json(struct sg_json *j, const struct flow_row *r, __u64 now)
 {
-	char a[64], fl[96];
+	char a[64], fl[128];
 
 	sg_json_begin_object(j);
 	sg_json_kv_uint(j, "flow_id", r->v.flow_id);
@@ -92,6 +94,9 @@ static void flow_json(struct sg_json *j, const struct flow_row *r, __u64 now)
 	sg_json_kv_uint(j, "messages", r->v.messages);
 	sg_json_kv_uint(j, "recipients", r->v.recipients);
 	sg_json_kv_uint(j, "alerts", r->v.alerts);
+	sg_json_kv_uint(j, "messages_accepted", r->v.msgs_accepted);
+	sg_json_kv_uint(j, "messages_refused", r->v.msgs_refused);
+	sg_json_kv_uint(j, "replies_awaited", r->v.nreplies);
 	sg_json_kv_uint(j, "idle_ms", r->v.last_ns && now > r->v.last_ns ?
 					      (now - r->v.last_ns) / 1000000 : 0);
 	sg_json_end_object(j);
@@ -99,7 +104,7 @@ static void flow_json(struct sg_json *j, const struct flow_row *r, __u64 now)
 
 static void flow_text(const struct flow_row *r)
 {
-	char a[64], b[64], fl[96], helo[SG_HELO_MAX + 1];
+	char a[64], b[64], fl[128], helo[SG_HELO_MAX + 1];
 	size_t hl = r->v.helo_len < SG_HELO_MAX ? r->v.helo_len : SG_HELO_MAX;
 
 	sg_addr_format(&r->k.saddr, a, sizeof(a));
