@@ -214,6 +214,16 @@ static void test_small_forms(void)
 					    sizeof(err)), 0, "rate-limit: the maximum parses");
 	CHECK_EQ_INT(p.rate_limit_per_min, 10000000, "rate-limit: the maximum");
 	sg_policy_free(&p);
+	CHECK_EQ_INT(p.csum_mode, SG_CSUM_AUTO, "checksum-validation: auto by default");
+	for (int m = SG_CSUM_AUTO; m <= SG_CSUM_OFF; m++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "checksum-validation %s\n", sg_csum_mode_name(m));
+		sg_policy_free(&p);
+		CHECK(sg_config_parse_string(line, CONF, &p, err, sizeof(err)) == 0 &&
+		      p.csum_mode == (__u32)m, "checksum-validation: each value parses");
+	}
+	sg_policy_free(&p);
 	CHECK_EQ_INT(sg_config_parse_string("port 1\nport 2\nport 3\nport 4\nport 5\nport 6\n"
 					    "port 7\nport 8\n", CONF, &p, err, sizeof(err)), 0,
 		     "port: 8 ports parse");
@@ -272,6 +282,13 @@ static void test_bad_lines(void)
 	check_bad("action rate_exceeded block\naction rate_exceeded off\n", CONF ":2: action: "
 		  "rate_exceeded is already set on line 1", "action set twice");
 
+	check_bad("checksum-validation maybe\n", CONF ":1: checksum-validation: expected auto, "
+		  "yes or no, not \"maybe\"", "checksum-validation with a bad value");
+	check_bad("checksum-validation no\nchecksum-validation yes\n", CONF ":2: "
+		  "checksum-validation: already set on line 1", "checksum-validation set twice");
+	check_bad("checksum-validation auto (offload)\n", CONF ":1: checksum-validation: "
+		  "unexpected argument \"(offload)\" (usage: checksum-validation auto|yes|no)",
+		  "checksum-validation: replay's mode is not a config value");
 	check_bad("rate-limit 200\n", CONF ":1: rate-limit: expected N/min with N from 1 to "
 		  "10000000, not \"200\"", "rate-limit without /min");
 	check_bad("rate-limit 0/min\n", CONF ":1: rate-limit: expected N/min with N from 1 to "
