@@ -245,7 +245,12 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		return XDP_DROP;
 	}
 	/* what the server's kernel would drop must not be read, nor end the
-	 * session: a wrong checksum */
+	 * session: a segment its TCP discards, a wrong checksum */
+	if ((pk->payload_len || (fl & TCPF_FIN)) && !(fl & TCPF_RST) &&
+	    f->phase != SG_PHASE_CLOSED && sg_tcp_discards(f, pk)) {
+		stat_inc(SG_STAT_tcp_discarded);
+		return XDP_PASS;
+	}
 	if ((pk->payload_len || (fl & (TCPF_RST | TCPF_FIN))) && f->phase != SG_PHASE_CLOSED &&
 	    !sg_csum_ok(ctx, pk, cfg))
 		return XDP_PASS;
@@ -610,6 +615,7 @@ int sg_tc_egress(struct __sk_buff *skb)
 		f->srv_next_seq = pk.seq;
 		f->flags |= SG_FLOW_SRV_SEQ;
 	}
+	f->flags |= SG_FLOW_SRV_SEEN;
 	d = sg_ignore_seq ? 0 : (__s32)(pk.seq - f->srv_next_seq);
 	if (d > 0) {
 		/* bytes not seen (picked up mid-session): a new line starts here */
@@ -642,6 +648,9 @@ int sg_tc_egress(struct __sk_buff *skb)
 		}
 	}
 	if ((pk.tcp_flags & TCPF_FIN) && !(f->flags & SG_FLOW_SRV_FIN)) {
+		/* the FIN takes a sequence number: the client acknowledges it */
+		if (d >= 0 || skip < pk.payload_len)
+			f->srv_next_seq = pk.seq + pk.payload_len + 1;
 		f->flags |= SG_FLOW_SRV_FIN;
 		if (f->flags & SG_FLOW_CLI_FIN)
 			sg_flow_free(f, &key);

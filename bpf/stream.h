@@ -180,6 +180,21 @@ static __always_inline int sg_ring_differs(struct xdp_md *ctx, const struct sg_f
 	return 0;
 }
 
+/* Does the server's TCP discard this segment of an open session, whatever
+ * its bytes? Linux does (tcp_validate_incoming, tcp_ack) for one without ACK,
+ * one with SYN (a challenge ACK is all it gets), and one that acknowledges
+ * server bytes never sent (known once sg_tc_egress has seen the server's
+ * packets: without them, as on an asymmetric route, this is not checked). */
+static __always_inline int sg_tcp_discards(const struct sg_flow *f, const struct sg_pkt *pk)
+{
+	__u8 fl = pk->tcp_flags;
+
+	if (sg_ignore_seq)
+		return 0;
+	return !(fl & TCPF_ACK) || (fl & TCPF_SYN) ||
+	       ((f->flags & SG_FLOW_SRV_SEEN) && (__s32)(pk->ack - f->srv_next_seq) > 0);
+}
+
 enum { SG_SEG_OLD = -1, SG_SEG_DROP = -2 };
 
 /* Where does this segment's new data start? The payload offset to parse

@@ -192,6 +192,7 @@ enum sg_flow_flags {
 	SG_FLOW_NO_REPLIES = 1 << 16, /* replies cannot be matched to commands (queue lost) */
 	SG_FLOW_URGENT    = 1 << 17, /* the client sent urgent data */
 	SG_FLOW_SRV_SEQ   = 1 << 18, /* srv_next_seq is known */
+	SG_FLOW_SRV_SEEN  = 1 << 19, /* sg_tc_egress sees the server's packets */
 };
 
 /* MIME: which program reads the current part's bytes; the values are the
@@ -277,7 +278,8 @@ enum sg_mmode {
 	X(recipients_refused) /* RCPT answered 4xx or 5xx */ \
 	X(tls_started)        /* STARTTLS answered 220: the rest is ciphertext */ \
 	X(replies_unmatched)  /* a reply with no command waiting (picked up mid-session) */ \
-	X(reply_queue_full)   /* more commands pipelined than SG_REPLY_QUEUE: replies not matched */
+	X(reply_queue_full)   /* more commands pipelined than SG_REPLY_QUEUE: replies not matched */ \
+	X(tcp_discarded)      /* segments the server's TCP discards (no ACK, SYN, ACK of unsent bytes): not read */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {

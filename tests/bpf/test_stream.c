@@ -300,6 +300,38 @@ static void test_checksums(struct harness *h)
 	h_apply(h, config_text);
 }
 
+/* segments the server's TCP discards whatever they carry: not read either */
+static void test_discarded(struct harness *h)
+{
+	struct sess s;
+	__u32 b;
+	__u8 fr[PKT_MAX];
+	struct pkt_spec ps;
+	int n;
+
+	start(h, &s);
+	sess_send_str(&s, "EHLO a.test\r\n");
+	sess_reply(&s, "250 relay.test\r\n");
+	b = s.seq;
+	MARK(h);
+	seg(&s, b, FORGED, strlen(FORGED), 0x08, CS_GOOD);  /* PSH, no ACK */
+	seg(&s, b, FORGED, strlen(FORGED), 0x12, CS_GOOD);  /* SYN|ACK with data */
+	ps = s.ps;
+	ps.seq = b;
+	ps.ack = s.srv_seq + 1000; /* acknowledges server bytes never sent */
+	ps.flags = 0x18;
+	n = pkt_build(fr, &ps, FORGED, strlen(FORGED));
+	h_xdp(h, fr, n);
+	CHECK(h->nev == 0 && DELTA(h, tcp_discarded) == 3,
+	      "no ACK flag, SYN on an open session, an ACK of unsent bytes: not read");
+	seg_str(&s, b, "MAIL FROM:<xyz@outside.test>\r\n");
+	s.seq = b + 30;
+	sess_send_str(&s, FORGED);
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1) == 1 &&
+	      h_alerts(h, SG_REASON_STREAM_ANOMALY, -1) == 0,
+	      "... the segment the server takes at that place is read, no anomaly");
+}
+
 static void test_urgent_and_fragments(struct harness *h)
 {
 	struct sess s;
@@ -460,6 +492,7 @@ int main(void)
 	test_order(&h);
 	test_overlaps(&h);
 	test_checksums(&h);
+	test_discarded(&h);
 	test_urgent_and_fragments(&h);
 	test_lifetime(&h);
 	test_starttls(&h);
