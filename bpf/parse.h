@@ -34,6 +34,7 @@ struct sg_pkt {
 	__u8 tcp_flags;
 	__u8 frag_first;         /* SG_PARSE_FRAG: this is the first fragment */
 	__u8 v6;                 /* an IPv6 packet (for the checksum's pseudo-header) */
+	__u8 doff;               /* TCP header length, bytes */
 };
 
 #define TCPF_FIN 0x01
@@ -182,6 +183,7 @@ static __always_inline int parse_tcp(void *data, void *data_end, struct sg_pkt *
 	pk->ack = bpf_ntohl(th->ack_seq);
 	pk->urg_ptr = bpf_ntohs(th->urg_ptr);
 	pk->tcp_flags = ((__u8 *)th)[13];
+	pk->doff = doff;
 	pk->payload_off = pk->l4_off + doff;
 	pk->payload_len = l3_end - pk->payload_off;
 	return SG_PARSE_OK;

@@ -217,6 +217,7 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 					     const struct sg_config *cfg)
 {
 	__u8 fl = pk->tcp_flags;
+	__s64 tsval = -1;
 	struct sg_flow *f;
 	int skip;
 
@@ -247,9 +248,12 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	/* what the server's kernel would drop must not be read, nor end the
 	 * session: a segment its TCP discards, a wrong checksum */
 	if ((pk->payload_len || (fl & TCPF_FIN)) && !(fl & TCPF_RST) &&
-	    f->phase != SG_PHASE_CLOSED && sg_tcp_discards(f, pk)) {
-		stat_inc(SG_STAT_tcp_discarded);
-		return XDP_PASS;
+	    f->phase != SG_PHASE_CLOSED) {
+		tsval = sg_ignore_seq ? -1 : sg_tcp_tsval(ctx, pk->l4_off, pk->doff);
+		if (sg_tcp_discards(f, pk) || sg_paws_old(f, tsval)) {
+			stat_inc(SG_STAT_tcp_discarded);
+			return XDP_PASS;
+		}
 	}
 	if ((pk->payload_len || (fl & (TCPF_RST | TCPF_FIN))) && f->phase != SG_PHASE_CLOSED &&
 	    !sg_csum_ok(ctx, pk, cfg))
@@ -281,6 +285,7 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 			return XDP_DROP;
 		}
 		if (skip >= 0) {
+			sg_paws_keep(f, tsval);
 			stat_add(SG_STAT_watched_bytes, pk->payload_len - skip);
 			f->pos = pk->payload_off + skip;
 			f->end = pk->payload_off + pk->payload_len;

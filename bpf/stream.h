@@ -180,6 +180,69 @@ static __always_inline int sg_ring_differs(struct xdp_md *ctx, const struct sg_f
 	return 0;
 }
 
+/* The TCP timestamp option's TSval of the segment, or -1 without one. The
+ * layout every stack sends (NOP NOP TS) is one compare; any other is walked
+ * a byte at a time (an attacker picks the layout), the options copied out
+ * first so every index is a constant. Global: verified once. */
+__noinline __s64 sg_tcp_tsval(struct xdp_md *ctx, __u32 l4_off, __u32 doff)
+{
+	void *data, *data_end;
+	__u8 buf[64] = {}, *o;
+	__u32 n = doff - 20, skip = 0;
+
+	if (!ctx || doff <= 20 || doff > 60 || l4_off > SG_POS_MASK)
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	o = data + ((l4_off + 20) & SG_POS_MASK);
+	if ((void *)(o + 12) <= data_end && doff >= 32 && o[0] == 1 && o[1] == 1 && o[2] == 8 &&
+	    o[3] == 10)
+		return bpf_ntohl(*(__u32 *)(o + 4));
+	/* n is 1..40 here; 1..64 as the verifier sees it, buf holds 64 */
+	if (bpf_xdp_load_bytes(ctx, l4_off + 20, buf, ((n - 1) & 63) + 1))
+		return -1;
+	for (int i = 0; i < 40; i++) {
+		__u8 kind = buf[i];
+
+		if (i >= n)
+			break;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		if (kind == 0)
+			break;
+		if (kind == 1)
+			continue;
+		if (kind == 8 && buf[i + 1] == 10 && i + 10 <= n)
+			return (__u32)buf[i + 2] << 24 | (__u32)buf[i + 3] << 16 |
+			       (__u32)buf[i + 4] << 8 | buf[i + 5];
+		if (buf[i + 1] < 2)
+			break;
+		skip = buf[i + 1] - 1;
+	}
+	return -1;
+}
+
+/* PAWS (RFC 7323): Linux drops a segment whose timestamp is older than the
+ * newest it recorded, by more than one. It records a newer one only on some
+ * segments, so this holds to the newest read: a segment it would take is
+ * then at worst not read, and the next one makes a gap (said), never a
+ * silent difference. A benign sender's timestamps only grow. */
+static __always_inline int sg_paws_old(struct sg_flow *f, __s64 tsval)
+{
+	return tsval >= 0 && (f->flags & SG_FLOW_TS) && (__s32)(f->ts_recent - (__u32)tsval) > 1;
+}
+
+static __always_inline void sg_paws_keep(struct sg_flow *f, __s64 tsval)
+{
+	if (tsval < 0)
+		return;
+	if (!(f->flags & SG_FLOW_TS) || (__s32)((__u32)tsval - f->ts_recent) > 0)
+		f->ts_recent = tsval;
+	f->flags |= SG_FLOW_TS;
+}
+
 /* Does the server's TCP discard this segment of an open session, whatever
  * its bytes? Linux does (tcp_validate_incoming, tcp_ack) for one without ACK,
  * one with SYN (a challenge ACK is all it gets), and one that acknowledges

@@ -193,6 +193,7 @@ enum sg_flow_flags {
 	SG_FLOW_URGENT    = 1 << 17, /* the client sent urgent data */
 	SG_FLOW_SRV_SEQ   = 1 << 18, /* srv_next_seq is known */
 	SG_FLOW_SRV_SEEN  = 1 << 19, /* sg_tc_egress sees the server's packets */
+	SG_FLOW_TS        = 1 << 20, /* ts_recent is set */
 };
 
 /* MIME: which program reads the current part's bytes; the values are the
@@ -279,7 +280,7 @@ enum sg_mmode {
 	X(tls_started)        /* STARTTLS answered 220: the rest is ciphertext */ \
 	X(replies_unmatched)  /* a reply with no command waiting (picked up mid-session) */ \
 	X(reply_queue_full)   /* more commands pipelined than SG_REPLY_QUEUE: replies not matched */ \
-	X(tcp_discarded)      /* segments the server's TCP discards (no ACK, SYN, ACK of unsent bytes): not read */
+	X(tcp_discarded)      /* segments the server's TCP discards (no ACK, SYN, ACK of unsent bytes, old timestamp): not read */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -337,6 +338,8 @@ struct sg_flow {
 	__u32 srv_line;      /* the first bytes of a reply line cut by a segment end */
 	__u16 srv_pos;       /* scan position in the current server packet (scratch) */
 	__u16 srv_end;       /* its payload's end (scratch) */
+	__u32 ts_recent;     /* the client's newest TCP timestamp read (PAWS) */
+	__u32 pad6;
 	__u8 ring[32];       /* the last client bytes parsed, at ring[seq & 31]: a
 			      * retransmission is compared with them */
 	__u64 tail8;         /* the last 8 message bytes of the previous segment */

@@ -332,6 +332,79 @@ static void test_discarded(struct harness *h)
 	      "... the segment the server takes at that place is read, no anomaly");
 }
 
+/* A segment with a TCP timestamp option (TSval tsval), the option placed
+ * after pad NOPs and, if sack, a SACK-permitted option: an IPv4 frame whose
+ * payload begins with the options, then its data offset set over them and
+ * the checksum made again. */
+static int seg_ts(struct sess *s, __u32 seq, const char *data, __u32 tsval, int pad, int sack)
+{
+	__u8 fr[PKT_MAX], buf[PKT_MAX];
+	struct pkt_spec ps = s->ps;
+	int o = 0, n, l4 = 14 + 20, optlen;
+	__u32 sum;
+
+	for (int i = 0; i < pad; i++)
+		buf[o++] = 1;
+	if (sack) {
+		buf[o++] = 4;
+		buf[o++] = 2;
+	}
+	buf[o++] = 8;
+	buf[o++] = 10;
+	for (int i = 3; i >= 0; i--)
+		buf[o++] = tsval >> (8 * i);
+	buf[o++] = 0;
+	buf[o++] = 0;
+	buf[o++] = 0;
+	buf[o++] = 0;
+	while (o % 4)
+		buf[o++] = 1;
+	optlen = o;
+	memcpy(buf + o, data, strlen(data));
+	ps.seq = seq;
+	ps.ack = s->srv_seq;
+	n = pkt_build(fr, &ps, buf, optlen + strlen(data));
+	fr[l4 + 12] = (5 + optlen / 4) << 4;
+	fr[l4 + 16] = fr[l4 + 17] = 0;
+	sum = 6 + (n - l4);
+	sum = pkt_csum_add(sum, fr + 14 + 12, 8);
+	pkt_put16(fr + l4 + 16, pkt_csum_fold(pkt_csum_add(sum, fr + l4, n - l4)));
+	return h_xdp(s->h, fr, n);
+}
+
+/* PAWS: a segment whose timestamp is older than one already read is
+ * dropped by Linux; read, it would hide the segment that the server takes */
+static void test_paws(struct harness *h)
+{
+	struct sess s;
+	__u32 b;
+
+	for (int layout = 0; layout < 3; layout++) {
+		int pad = layout == 0 ? 2 : layout == 1 ? 0 : 5, sack = layout == 2;
+
+		start(h, &s);
+		b = s.seq;
+		seg_ts(&s, b, "EHLO a.test\r\n", 1000, pad, sack);
+		MARK(h);
+		/* an old timestamp, the forged line: the server drops it */
+		seg_ts(&s, b + 13, FORGED, 900, pad, sack);
+		/* the segment it takes at that place */
+		seg_ts(&s, b + 13, "MAIL FROM:<xyz@outside.test>\r\n", 1001, pad, sack);
+		seg_ts(&s, b + 43, "NOOP\r\n", 1002, pad, sack);
+		CHECK(h->nev == 0 && DELTA(h, tcp_discarded) == 1,
+		      layout == 0 ? "PAWS: an old timestamp (NOP NOP TS): not read, no anomaly" :
+		      layout == 1 ? "PAWS: ... TS first, no NOPs" :
+				    "PAWS: ... after five NOPs and SACK-permitted");
+	}
+	/* timestamps that only grow: every segment read */
+	start(h, &s);
+	b = s.seq;
+	seg_ts(&s, b, "EHLO a.test\r\n", 0xfffffff0, 2, 0);
+	seg_ts(&s, b + 13, FORGED, 5, 2, 0); /* the timestamp wraps: newer */
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1), 1,
+		     "PAWS: a timestamp that wraps is newer: read");
+}
+
 static void test_urgent_and_fragments(struct harness *h)
 {
 	struct sess s;
@@ -493,6 +566,7 @@ int main(void)
 	test_overlaps(&h);
 	test_checksums(&h);
 	test_discarded(&h);
+	test_paws(&h);
 	test_urgent_and_fragments(&h);
 	test_lifetime(&h);
 	test_starttls(&h);
