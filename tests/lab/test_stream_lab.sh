@@ -71,7 +71,8 @@ run_case()
 {
 	local name=$1 want_pf=$2 want_al=$3 steps=$4 port=$((sport++)) got_pf got_al out
 	script "$port" "$steps" >"$LAB_DIR/case.$port.json"
-	out=$(raw_smtp --sport "$port" "$LAB_DIR/case.$port.json" 2>"$LAB_DIR/case.$port.err")
+	# shellcheck disable=SC2086 # RAW_EXTRA: options for rawsmtp.py, split on purpose
+	out=$(raw_smtp --sport "$port" ${RAW_EXTRA:-} "$LAB_DIR/case.$port.json" 2>"$LAB_DIR/case.$port.err")
 	echo "$out" >"$LAB_DIR/case.$port.out"
 	if [ "$want_pf" != none ]; then
 		lab_wait_until 10 bash -c "grep -qs '^X-Case: $port\$' '$LAB_MAILDIR'/new/* '$LAB_MAILDIR'/cur/*"
@@ -115,6 +116,12 @@ run_case "benign line with a wrong checksum before the forged one" forged mail_f
 run_case "overlap with other bytes" benign stream \
 	"[{\"send\": \"$BENIGN\"}, {\"send\": \"$FORGED\", \"at\": 23}]"
 run_case "IP fragments" forged stream "[{\"send\": \"$FORGED\", \"frag\": [16]}]"
+# an old TCP timestamp: the server drops the segment (PAWS), and so does
+# smtpguard's parser; the segment after it at that place is what both read
+RAW_EXTRA=--timestamps run_case "PAWS: an old timestamp on the forged line" benign "" \
+	"[{\"send\": \"$FORGED\", \"tsval\": -100000}, {\"send\": \"$BENIGN\", \"at\": 23}]"
+RAW_EXTRA=--timestamps run_case "timestamps, all current" forged mail_from \
+	"[{\"send\": \"$FORGED\"}]"
 # the server takes the urgent byte out: it reads ceo@corp.example
 run_case "urgent data" forged stream \
 	"[{\"send\": \"MAIL FROM:<ceo@corp.exampleX>\\r\\n\", \"urg\": 28}]"

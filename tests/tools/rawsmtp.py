@@ -3,7 +3,7 @@
 """rawsmtp.py - an SMTP client that writes its own TCP segments.
 
   rawsmtp.py --iface IF --src IP --dst IP [--sport N] [--dport 25]
-             [--timeout 30] [--ack-wait 1] [-v] SCRIPT.json
+             [--timeout 30] [--ack-wait 1] [--timestamps] [-v] SCRIPT.json
 
 It runs in a network namespace on an AF_PACKET socket bound to IF. SRC must
 be an address that no interface of that namespace has, and the next hop must
@@ -14,9 +14,19 @@ answering a connection it does not know with a RST, and this program reads
 them from its socket. IPv4 or IPv6 (SRC and DST of the same family).
 
 It connects (SYN with MSS 1460 and no other option: no window scaling, SACK
-or timestamps, so every sequence number is plain), ACKs everything the
-server sends (again when the server retransmits) and runs SCRIPT, a JSON
-list of steps. An offset counts stream bytes from 0, the byte after the SYN.
+or timestamps unless --timestamps, so every sequence number is plain), ACKs
+everything the server sends (again when the server retransmits) and runs
+SCRIPT, a JSON list of steps. An offset counts stream bytes from 0, the byte
+after the SYN.
+
+--timestamps: TCP timestamps (RFC 7323). The SYN carries MSS 1460, NOP, NOP
+and the timestamp option (Linux's layout without SACK): TSval 1000000 (one
+more for each retransmitted SYN), TSecr 0. If the SYN-ACK carries a timestamp
+option too (found in any layout of its options), every later segment carries
+NOP NOP TS (12 more bytes of TCP header): data, ACKs, sync retransmissions,
+FIN, RST. Its TSval is the counter's next, one more than the last TSval
+sent; its TSecr the newest TSval the server sent. If the SYN-ACK has none,
+no later segment has one, as TCP requires, and "tsval" keys do nothing.
 
   {"expect": "250"}  wait (10 s, or "timeout": S) for a final reply line
                      (code then a space) starting with "250" among the lines
@@ -37,6 +47,14 @@ list of steps. An offset counts stream bytes from 0, the byte after the SYN.
                      (IPv6: Linux drops a first fragment without the whole
                      TCP header, RFC 8200 4.5; give it 24 bytes or more)
      "frag_reverse": true  those fragments last first
+     "tsval": N      (needs --timestamps) the segment's TSval: N (0 to
+                     2^32-1), or when N < 0 the last TSval sent plus N;
+                     default: the counter's next. One older (in 32-bit
+                     sequence space) than the last TSval sent is "old":
+                     PAWS drops it (Linux: TcpExtPAWSEstab; it allows 1
+                     less than the newest TSval it took, so go well
+                     below, -100000 say). A newer one moves the counter
+                     up to it. The segment counts as one sent either way
      "nowait": true  go on at once; by default wait up to --ack-wait s for
                      the server to ACK the segment or to send a duplicate ACK
                      (silence, as after a bad checksum, is not an error)
@@ -44,11 +62,14 @@ list of steps. An offset counts stream bytes from 0, the byte after the SYN.
                      ACKed up to the highest offset sent, retransmit in order
                      from its ACK what it has not ACKed, taking for each
                      offset the first content sent there with a good
-                     checksum, as a sender's TCP retransmits its own data
-                     (10 s, or "timeout": S). That is what Linux keeps of
-                     data it has in order, not always of data it holds out
-                     of order: there a later segment that starts earlier,
-                     or at the same offset and is longer, wins the overlap.
+                     checksum and, with timestamps, no "tsval" older than
+                     the last TSval sent (PAWS drops that segment as the
+                     server drops a wrong checksum), as a sender's TCP
+                     retransmits its own data (10 s, or "timeout": S).
+                     That is what Linux keeps of data it has in order,
+                     not always of data it holds out of order: there a
+                     later segment that starts earlier, or at the same
+                     offset and is longer, wins the overlap.
                      A sync that fills a hole resends the whole rest in
                      order, so its content is what the server reads.
   {"sleep": S}       S seconds, answering the server meanwhile
@@ -56,8 +77,9 @@ list of steps. An offset counts stream bytes from 0, the byte after the SYN.
                      221, FIN, wait for the server's FIN and ACK it
 
 Prints one JSON object on stdout: {"replies": [the server's lines],
-"acked": stream bytes the server acknowledged, "ok": true|false, and
-"error": "..." when not ok}. Exit 0: ok; 2: an expect failed (the transcript
+"acked": stream bytes the server acknowledged, "ok": true|false,
+"error": "..." when not ok, and with --timestamps "timestamps": whether
+the SYN-ACK agreed to them}. Exit 0: ok; 2: an expect failed (the transcript
 goes to stderr); 1: anything else (no route, no SYN-ACK, RST, bad script,
 --timeout). A session that did not close is reset, so Postfix does not wait
 for it. -v prints the transcript as it happens.
@@ -89,6 +111,7 @@ MSS = 1460
 WINDOW = 65535      # no window scaling: the largest window there is
 SYNC_CHUNK = 1400   # retransmissions stay below the MSS whatever the path adds
 M32 = 0xFFFFFFFF
+TS_START = 1000000  # the SYN's TSval with --timestamps
 
 
 class Failure(Exception):
@@ -205,6 +228,30 @@ def flag_text(bits):
     return "".join(c for c, b in FLAG_LETTERS.items() if bits & b) or "-"
 
 
+def ts_option(tsval, tsecr):
+    """NOP NOP and the timestamp option, as Linux lays them out."""
+    return struct.pack("!BBBBII", 1, 1, 8, 10, tsval & M32, tsecr & M32)
+
+
+def find_tsval(opts):
+    """The TSval of the timestamp option among the TCP options OPTS, in any
+    layout, or None (no such option, or options that do not parse)."""
+    i = 0
+    while i < len(opts):
+        kind = opts[i]
+        if kind == 0:       # end of the option list
+            return None
+        if kind == 1:       # NOP
+            i += 1
+            continue
+        if i + 1 >= len(opts) or opts[i + 1] < 2 or i + opts[i + 1] > len(opts):
+            return None
+        if kind == 8 and opts[i + 1] == 10:
+            return struct.unpack_from("!I", opts, i + 2)[0]
+        i += opts[i + 1]
+    return None
+
+
 class Session:
     def __init__(self, a):
         try:
@@ -245,6 +292,10 @@ class Session:
         self.transcript = []
         self.established = False
         self.closed = False
+        self.ts_want = a.timestamps  # offer timestamps in the SYN
+        self.ts_on = False       # the SYN-ACK agreed: every later segment has them
+        self.ts_last = (TS_START - 1) & M32  # the counter: the last TSval sent
+        self.ts_recent = 0       # the newest TSval the server sent (TSecr)
 
     # -- log
 
@@ -295,8 +346,22 @@ class Session:
         h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + n, self.ip_id, fragf, 64, 6, 0, self.sb, self.db)
         return h[:10] + struct.pack("!H", ip4_checksum(h)) + h[12:]
 
-    def tcp_segment(self, off, flags, payload=b"", urg=0, csum="good", options=b""):
-        """A TCP segment at stream offset OFF (-1: the SYN)."""
+    def next_tsval(self, forced=None):
+        """The TSval for the next segment sent, FORCED or the counter's next;
+        the counter counts the segment and stays at or past FORCED."""
+        nxt = (self.ts_last + 1) & M32
+        if forced is None:
+            self.ts_last = nxt
+            return nxt
+        forced &= M32
+        self.ts_last = forced if rel(forced, nxt) > 0 else nxt
+        return forced
+
+    def tcp_segment(self, off, flags, payload=b"", urg=0, csum="good", options=b"", tsval=None):
+        """A TCP segment at stream offset OFF (-1: the SYN); once timestamps
+        are on, with NOP NOP TS after OPTIONS (TSval: TSVAL, or the counter's)."""
+        if self.ts_on:
+            options += ts_option(self.next_tsval(tsval), self.ts_recent)
         ack = (self.irs + 1 + self.rcv) & M32 if flags & ACK and self.irs is not None else 0
         hdr = struct.pack("!HHIIBBHHH", self.sport, self.dport, (self.isn + 1 + off) & M32, ack,
                           (20 + len(options)) // 4 << 4, flags, WINDOW, 0, urg) + options
@@ -363,11 +428,12 @@ class Session:
         if len(seg) < 20:
             return
         sport, dport, seq, ack, offx, flags = struct.unpack_from("!HHIIBB", seg)
-        if sport != self.dport or dport != self.sport:
+        doff = (offx >> 4) * 4
+        if sport != self.dport or dport != self.sport or not 20 <= doff <= len(seg):
             return
-        self.segment(seq, ack, flags, seg[(offx >> 4) * 4:])
+        self.segment(seq, ack, flags, seg[doff:], find_tsval(seg[20:doff]))
 
-    def segment(self, seq, ack, flags, data):
+    def segment(self, seq, ack, flags, data, tsval=None):
         if flags & RST:
             if not self.reset:
                 self.log("S", "RST")
@@ -376,8 +442,14 @@ class Session:
         if self.irs is None:
             if flags & (SYN | ACK) == SYN | ACK and ack == (self.isn + 1) & M32:
                 self.irs = seq
-                self.log("S", "SYN-ACK")
+                if self.ts_want and tsval is not None:
+                    self.ts_on = True
+                    self.ts_recent = tsval
+                self.log("S", "SYN-ACK" + (" TSval %d" % tsval if self.ts_on else
+                                           ", no timestamps" if self.ts_want else ""))
             return
+        if self.ts_on and tsval is not None and rel(tsval, self.ts_recent) > 0:
+            self.ts_recent = tsval
         if flags & SYN:
             # our ACK of its SYN-ACK was lost: it sends the SYN-ACK again
             self.send_ack()
@@ -425,10 +497,16 @@ class Session:
     # -- steps
 
     def connect(self):
-        syn = self.ip_frames(self.tcp_segment(-1, SYN, options=struct.pack("!BBH", 2, 4, MSS)))
+        syn = None
         for wait in (1, 2, 4):
+            if syn is None or self.ts_want:  # a retransmitted SYN has a new TSval
+                options = struct.pack("!BBH", 2, 4, MSS)
+                if self.ts_want:
+                    options += ts_option(self.next_tsval(), 0)
+                syn = self.ip_frames(self.tcp_segment(-1, SYN, options=options))
             self.tx(syn)
-            self.log("C", "SYN %s:%d > %s:%d" % (self.src, self.sport, self.dst, self.dport))
+            self.log("C", "SYN %s:%d > %s:%d%s" % (self.src, self.sport, self.dst, self.dport,
+                                                  " TSval %d" % self.ts_last if self.ts_want else ""))
             if self.wait_for(lambda: self.irs is not None or self.reset, wait):
                 break
         if self.reset:
@@ -473,7 +551,12 @@ class Session:
             raise Failure("urg %r: 0..65535" % (urg,))
         csum = st.get("csum", "good")
         flags = parse_flags(st.get("flags", "PAU" if urg else "PA"))
-        frames = self.ip_frames(self.tcp_segment(at, flags, data, urg, csum),
+        tsval, old = None, False
+        if self.ts_on and "tsval" in st:
+            tsval = st["tsval"] if st["tsval"] >= 0 else self.ts_last + st["tsval"]
+            tsval &= M32
+            old = rel(tsval, self.ts_last) < 0  # what PAWS drops
+        frames = self.ip_frames(self.tcp_segment(at, flags, data, urg, csum, tsval=tsval),
                                 st.get("frag"), st.get("frag_reverse", False))
         dups = self.dup_acks
         self.tx(frames)
@@ -481,13 +564,14 @@ class Session:
         if need > 0:
             self.good.extend(bytes(need))
             self.have.extend(bytes(need))
-        if csum == "good":
+        if csum == "good" and not old:
             for i, b in enumerate(data):
                 if not self.have[at + i]:
                     self.good[at + i] = b
                     self.have[at + i] = 1
         self.hwm = max(self.hwm, at + len(data))
         extra = "".join([" csum=" + csum if csum != "good" else "",
+                         " tsval=%d%s" % (tsval, " (old)" if old else "") if tsval is not None else "",
                          " urg=%d" % urg if urg else "",
                          " frag=%s%s" % (st["frag"], " reversed" if st.get("frag_reverse") else "")
                          if st.get("frag") else ""])
@@ -502,7 +586,7 @@ class Session:
         target = self.hwm
         holes = [o for o in range(self.acked, target) if not self.have[o]]
         if holes:
-            raise Failure("sync: nothing was sent with a good checksum at offset %d "
+            raise Failure("sync: nothing was sent with a good checksum (and no old tsval) at offset %d "
                           "(%d such bytes up to %d)" % (holes[0], len(holes), target))
         end = min(time.monotonic() + seconds, self.deadline)
         rounds = 0
@@ -562,15 +646,17 @@ class Session:
         r = {"replies": self.lines, "acked": min(self.acked, self.hwm), "ok": error is None}
         if error is not None:
             r["error"] = error
+        if self.ts_want:
+            r["timestamps"] = self.ts_on
         return r
 
 
 STEP_KEYS = {"expect": {"timeout"},
-             "send": {"at", "csum", "urg", "frag", "frag_reverse", "flags", "nowait"},
+             "send": {"at", "csum", "urg", "frag", "frag_reverse", "flags", "nowait", "tsval"},
              "sync": {"timeout"}, "sleep": set(), "close": set()}
 
 
-def check_steps(steps):
+def check_steps(steps, timestamps=False):
     """Refuse a malformed script before the first packet, not half way."""
     if not isinstance(steps, list):
         raise Failure("the script is not a JSON list of steps")
@@ -587,6 +673,12 @@ def check_steps(steps):
             raise Failure("step %d: csum is good, bad or partial" % i)
         if "sleep" in st and not isinstance(st["sleep"], (int, float)):
             raise Failure("step %d: sleep takes seconds" % i)
+        if "tsval" in st:
+            tv = st["tsval"]
+            if not isinstance(tv, int) or isinstance(tv, bool) or not -M32 <= tv <= M32:
+                raise Failure("step %d: tsval takes an integer, -(2^32-1) to 2^32-1" % i)
+            if not timestamps:
+                raise Failure("step %d: tsval without --timestamps" % i)
 
 
 def main():
@@ -599,6 +691,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=30, help="for the whole session, s (30)")
     ap.add_argument("--ack-wait", type=float, default=1.0,
                     help="how long a send waits for the server's ACK, s (1)")
+    ap.add_argument("--timestamps", action="store_true",
+                    help="offer TCP timestamps in the SYN; if the server agrees, on every segment")
     ap.add_argument("-v", "--verbose", action="store_true", help="transcript to stderr as it happens")
     ap.add_argument("script", help="JSON list of steps ('-': stdin)")
     a = ap.parse_args()
@@ -609,7 +703,7 @@ def main():
         else:
             with open(a.script) as f:
                 steps = json.load(f)
-        check_steps(steps)
+        check_steps(steps, a.timestamps)
     except (OSError, ValueError, Failure) as e:
         print("rawsmtp: %s: %s" % (a.script, e), file=sys.stderr)
         print(json.dumps({"replies": [], "acked": 0, "ok": False, "error": "script: %s" % e}))
