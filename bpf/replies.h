@@ -36,8 +36,11 @@ __noinline int sg_reply_g(struct sg_flow *f, const struct sg_flow_key *key, __u3
 		return 0;
 	}
 	kind = f->replies & 15;
-	f->replies >>= 4;
-	f->nreplies--;
+	/* make bench: every repetition of a reply answers the same command */
+	if (!sg_ignore_seq) {
+		f->replies >>= 4;
+		f->nreplies--;
+	}
 	switch (kind) {
 	case SG_RK_DATA:
 		if ((c != '4' && c != '5') || f->phase != SG_PHASE_DATA)

@@ -21,27 +21,106 @@ static const char sg_what_conflict[SG_TOKEN_MAX] =
 static const char sg_what_urgent[SG_TOKEN_MAX] =
 	"TCP urgent data: the server takes a byte out of the stream that was read in it";
 
-/* The one's-complement sum of len bytes from packet offset off, seeded,
- * folded to 16 bits: 0xffff over a TCP segment and its pseudo-header when
- * the checksum is right; -1 if the bytes cannot be read. Whole 512-byte
- * chunks are summed in the packet (bpf_csum_diff takes at most 512). The
- * rest of a segment of 512 bytes or more, in whole words (a full-sized
- * segment is), is the last 512 bytes less what the chunks already counted:
- * one call, in the packet. Anything else goes through a copy, as a
- * variable-size read of the packet cannot be proven in bounds. The global
- * functions here are verified once, not once per path of the packet
- * parsing around them. */
-__noinline int sg_csum_fold(struct xdp_md *ctx, __u32 off, __u32 len, __u32 seed)
+static __always_inline int sg_csum_fold16(__s64 s)
+{
+	if (s < 0)
+		return -1;
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+/* n bytes at packet offset off, not all in the linear part: from a copy
+ * (sg_decoded is free: the checksum comes before any part program) */
+static __always_inline int sg_csum_copy(struct xdp_md *ctx, __u32 off, __u32 n, __s64 s)
 {
 	struct sg_decoded *d;
 	__u32 zero = 0, done = 0;
+
+	d = bpf_map_lookup_elem(&sg_decoded, &zero);
+	if (!d)
+		return -1;
+	for (int i = 0; i < SG_DEC_SIZE / SG_CSUM_CHUNK; i++) {
+		__u32 k = n - done;
+
+		if (!k || done >= n)
+			break;
+		if (k > SG_CSUM_CHUNK)
+			k = SG_CSUM_CHUNK;
+		k = ((k - 1) & (SG_CSUM_CHUNK - 1)) + 1; /* 1..512, as the verifier sees it */
+		if (bpf_xdp_load_bytes(ctx, off + done, d->b, k))
+			return -1;
+		/* an odd tail is summed as if padded with zeros */
+		d->b[k] = 0;
+		d->b[k + 1] = 0;
+		d->b[k + 2] = 0;
+		s = bpf_csum_diff(NULL, 0, (__be32 *)d->b, (k + 3) & ~3U, s);
+		if (s < 0)
+			return -1;
+		done += k;
+	}
+	return sg_csum_fold16(s);
+}
+
+/* n (< 512) bytes at packet offset off: in pieces of constant size. */
+static __always_inline int sg_csum_small(struct xdp_md *ctx, __u32 off, __u32 n, __s64 s)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *p = data + (off & SG_POS_MASK);
+	__u32 tail = 0;
+
+#pragma unroll
+	for (int k = 256; k >= 4; k >>= 1) {
+		if (n & k) {
+			if ((void *)(p + k) > data_end)
+				return sg_csum_copy(ctx, off, n, s);
+			s = bpf_csum_diff(NULL, 0, (__be32 *)p, k, s);
+			if (s < 0)
+				return -1;
+			p += k;
+		}
+	}
+	/* the last 1-3 bytes, as the first bytes of a zero-padded word */
+	if (n & 3) {
+		if ((void *)(p + 1) > data_end)
+			return -1;
+		((__u8 *)&tail)[0] = p[0];
+		if ((n & 3) > 1) {
+			if ((void *)(p + 2) > data_end)
+				return -1;
+			((__u8 *)&tail)[1] = p[1];
+		}
+		if ((n & 3) > 2) {
+			if ((void *)(p + 3) > data_end)
+				return -1;
+			((__u8 *)&tail)[2] = p[2];
+		}
+		s += tail;
+		s = (s & 0xffffffff) + (s >> 32);
+	}
+	return sg_csum_fold16(s);
+}
+
+/* The one's-complement sum of len bytes from packet offset off, seeded,
+ * folded to 16 bits: 0xffff over a TCP segment and its pseudo-header when
+ * the checksum is right; -1 if the bytes cannot be read. bpf_csum_diff takes
+ * at most 512 bytes, from a pointer proven in bounds for a constant size:
+ * - whole 512-byte chunks are summed in the packet;
+ * - the rest of a segment of 512 bytes or more, in whole words (a
+ *   full-sized segment is), is the last 512 bytes less what the chunks
+ *   already counted: one call;
+ * - any other rest is cut into 256, 128 ... 4 bytes, each a constant size,
+ *   and its last 1-3 bytes are added by hand;
+ * - a packet that is not linear (XDP multi-buffer) is summed from a copy.
+ * The global functions here are verified once, not once per path of the
+ * packet parsing around them. */
+__noinline int sg_csum_fold(struct xdp_md *ctx, __u32 off, __u32 len, __u32 seed)
+{
+	__u32 done = 0;
 	__s64 s = seed;
 
 	if (!ctx || len > SG_DEC_SIZE - 8)
-		return -1;
-	/* sg_decoded is free: the checksum comes before any part program */
-	d = bpf_map_lookup_elem(&sg_decoded, &zero);
-	if (!d)
 		return -1;
 	for (int i = 0; i < SG_DEC_SIZE / SG_CSUM_CHUNK; i++) {
 		void *data = (void *)(long)ctx->data;
@@ -54,34 +133,25 @@ __noinline int sg_csum_fold(struct xdp_md *ctx, __u32 off, __u32 len, __u32 seed
 		if (n >= SG_CSUM_CHUNK && (void *)(p + SG_CSUM_CHUNK) <= data_end) {
 			s = bpf_csum_diff(NULL, 0, (__be32 *)p, SG_CSUM_CHUNK, s);
 			n = SG_CSUM_CHUNK;
-		} else if (done >= SG_CSUM_CHUNK && !(n & 3)) {
+		} else if (done >= SG_CSUM_CHUNK && !(n & 3) && n < SG_CSUM_CHUNK) {
 			/* the window [len - 512, len): the n bytes left, and the
 			 * 512 - n before them, counted already, taken off again */
 			__u8 *w = data + ((off + len - SG_CSUM_CHUNK) & SG_POS_MASK);
 			__u32 back = (SG_CSUM_CHUNK - n) & (SG_CSUM_CHUNK - 4);
 
 			if ((void *)(w + SG_CSUM_CHUNK) > data_end)
-				return -1;
+				return sg_csum_copy(ctx, off + done, n, s);
 			s = bpf_csum_diff((__be32 *)w, back, (__be32 *)w, SG_CSUM_CHUNK, s);
+		} else if (n < SG_CSUM_CHUNK) {
+			return sg_csum_small(ctx, off + done, n, s);
 		} else {
-			if (n > SG_CSUM_CHUNK)
-				n = SG_CSUM_CHUNK;
-			n = ((n - 1) & (SG_CSUM_CHUNK - 1)) + 1; /* 1..512, as the verifier sees it */
-			if (bpf_xdp_load_bytes(ctx, off + done, d->b, n))
-				return -1;
-			/* an odd tail is summed as if padded with zeros */
-			d->b[n] = 0;
-			d->b[n + 1] = 0;
-			d->b[n + 2] = 0;
-			s = bpf_csum_diff(NULL, 0, (__be32 *)d->b, (n + 3) & ~3U, s);
+			return sg_csum_copy(ctx, off + done, n, s);
 		}
 		if (s < 0)
 			return -1;
 		done += n;
 	}
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return s;
+	return sg_csum_fold16(s);
 }
 
 /* Is this segment's TCP checksum one the server's kernel takes? Counted

@@ -247,7 +247,7 @@ static void test_checksums(struct harness *h)
 	 * (whole 512-byte chunks, the last window, the copy); a byte changed
 	 * anywhere after the checksum was made must be caught */
 	{
-		static const int sizes[] = { 511, 512, 600, 1023, 1448, 1449, 1460, 1500 };
+		static const int sizes[] = { 1, 2, 3, 4, 45, 511, 512, 513, 514, 600, 1023, 1448, 1449, 1460, 1500 };
 		__u8 fr[PKT_MAX];
 		char body[1600];
 		int ok = 1;
@@ -263,7 +263,8 @@ static void test_checksums(struct harness *h)
 			ps.seq = s.seq;
 			n = pkt_build(fr, &ps, body, len);
 			for (int at = 0; at < 3 && ok; at++) {
-				int pos = at == 0 ? 54 + 3 : at == 1 ? n / 2 : n - 1;
+				/* the window field, the middle and the last payload byte */
+				int pos = at == 0 ? 34 + 14 : at == 1 ? 54 + (len - 1) / 2 : 54 + len - 1;
 
 				MARK(h);
 				fr[pos] ^= 0x01;
@@ -282,7 +283,7 @@ static void test_checksums(struct harness *h)
 				ok = 0;
 			}
 		}
-		CHECK(ok, "segments of 511 to 1500 bytes: right sums read, one changed byte caught");
+		CHECK(ok, "segments of 1 to 1500 bytes: right sums read, one changed byte caught");
 	}
 
 	/* never filled in (offload): not read on a physical link, nor here */
