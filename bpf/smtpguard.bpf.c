@@ -154,12 +154,16 @@ static __always_inline void sg_smtp_parse(struct xdp_md *ctx, struct sg_flow *f,
 	}
 }
 
-/* A SYN: remembered in sg_syns, not in sg_flows (see maps.h). A SYN for a
- * flow that carries data must not reset it, nor its block. */
-static __always_inline int sg_client_syn(struct sg_flow *f, const struct sg_pkt *pk,
-					 const struct sg_config *cfg)
+/* A SYN: remembered in sg_syns, not in sg_flows (see maps.h), if the
+ * server's kernel takes it (its checksum). A SYN for a flow that carries
+ * data must not reset it, nor its block. A SYN sent again keeps what the
+ * server's SYN-ACK said, and cannot make a session lax about checksums. */
+static __always_inline int sg_client_syn(struct xdp_md *ctx, struct sg_flow *f,
+					 const struct sg_pkt *pk, const struct sg_config *cfg)
 {
-	struct sg_syn syn = { .isn = pk->seq };
+	struct sg_syn syn = { .isn = pk->seq }, *old;
+	__s64 tsval;
+	int form;
 
 	if (sg_source_blocked(pk, cfg)) {
 		stat_inc(SG_STAT_blocked_syns);
@@ -169,43 +173,73 @@ static __always_inline int sg_client_syn(struct sg_flow *f, const struct sg_pkt 
 		stat_inc(SG_STAT_syn_on_open_flow);
 		return f->flags & SG_FLOW_BLOCKED ? XDP_DROP : XDP_PASS;
 	}
+	form = cfg->csum_mode == SG_CSUM_OFF ? SG_CF_GOOD : sg_csum_form(ctx, pk);
+	if (form == SG_CF_UNFILLED && cfg->csum_mode != SG_CSUM_OFFLOAD_OK &&
+	    !(cfg->csum_mode == SG_CSUM_AUTO && sg_csum_lax_if(ctx, cfg)))
+		form = SG_CF_BAD;
+	if (form == SG_CF_BAD) {
+		stat_inc(SG_STAT_csum_bad);
+		return XDP_PASS;
+	}
 	if (f) /* the port is used again: the old session is over */
 		sg_flow_free(f, &pk->key);
+	tsval = sg_tcp_tsval(ctx, pk->l4_off, pk->doff);
 	syn.ts_ns = bpf_ktime_get_coarse_ns();
-	/* a SYN sent again is counted once: syns_tracked - handshakes - the
-	 * entries left is what newer SYNs evicted (smtpguard status) */
+	syn.flags = (tsval >= 0 ? SG_SYN_TS : 0) | (form == SG_CF_UNFILLED ? SG_SYN_LAX : 0);
+	syn.tsval = tsval;
+	old = bpf_map_lookup_elem(&sg_syns, &pk->key);
+	if (old) {
+		if (!(old->flags & SG_SYN_LAX))
+			syn.flags &= ~SG_SYN_LAX;
+		if (old->flags & SG_SYN_ANSWERED)
+			return XDP_PASS; /* the server's answer says which SYN it took */
+		bpf_map_update_elem(&sg_syns, &pk->key, &syn, BPF_ANY);
+		return XDP_PASS;
+	}
+	/* counted once: syns_tracked - handshakes - the entries left is what
+	 * newer SYNs evicted (smtpguard status) */
 	if (!bpf_map_update_elem(&sg_syns, &pk->key, &syn, BPF_NOEXIST))
 		stat_inc(SG_STAT_syns_tracked);
-	else
-		bpf_map_update_elem(&sg_syns, &pk->key, &syn, BPF_ANY);
 	return XDP_PASS;
 }
 
 /* The first packet after the SYN (the handshake's ACK, or data): the flow
  * starts at the stream's first byte if the SYN was seen (a first segment
  * past it is then a gap), else mid-stream (it began before smtpguard was
- * loaded, or its SYN was evicted from sg_syns). */
+ * loaded, or its SYN was evicted from sg_syns). When the TC program saw the
+ * server's SYN-ACK, only an ACK of it starts the flow (as only that one
+ * completes the handshake), and the server's greeting is awaited. */
 static __always_inline struct sg_flow *sg_flow_start(const struct sg_pkt *pk)
 {
 	struct sg_syn *syn = bpf_map_lookup_elem(&sg_syns, &pk->key);
 	struct sg_flow *f;
 
 	if (syn) {
-		__u32 first = syn->isn + 1;
+		__u32 first = syn->isn + 1, sflags = syn->flags, srv_isn = syn->srv_isn;
+		__u32 tsval = syn->tsval;
 
+		if ((sflags & SG_SYN_ANSWERED) && pk->ack != srv_isn + 1) {
+			stat_inc(SG_STAT_handshakes_refused);
+			return NULL;
+		}
 		bpf_map_delete_elem(&sg_syns, &pk->key);
 		f = sg_flow_create(&pk->key, first, 0);
 		if (!f)
 			return NULL;
 		stat_inc(SG_STAT_handshakes);
-		if (pk->tcp_flags & TCPF_ACK) {
-			/* what the client acknowledges is where the server is */
-			f->srv_next_seq = pk->ack;
+		if (sflags & SG_SYN_LAX)
+			f->flags |= SG_FLOW_CSUM_LAX;
+		if (sflags & SG_SYN_ANSWERED) {
+			f->srv_next_seq = srv_isn + 1;
+			f->srv_acked = first;
 			f->flags |= SG_FLOW_SRV_SEQ;
-		}
-		/* created before the server's greeting: its 220 is awaited */
-		if (!pk->payload_len && pk->seq == first)
+			if ((sflags & SG_SYN_TS) && (sflags & SG_SYN_SRV_TS)) {
+				f->flags |= SG_FLOW_TS_OK;
+				f->ts_recent = tsval;
+			}
+			/* the greeting comes after the handshake: awaited first */
 			sg_reply_expect(f, SG_RK_OTHER);
+		}
 		return f;
 	}
 	if (!pk->payload_len)
@@ -219,7 +253,7 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	__u8 fl = pk->tcp_flags;
 	__s64 tsval = -1;
 	struct sg_flow *f;
-	int skip;
+	int skip, csum_done = 0;
 
 	f = bpf_map_lookup_elem(&sg_flows, &pk->key);
 	if (f && (f->flags & SG_FLOW_REENTRY)) {
@@ -230,13 +264,20 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	}
 	stat_inc(SG_STAT_watched_packets);
 	if ((fl & TCPF_SYN) && !(fl & TCPF_ACK))
-		return sg_client_syn(f, pk, cfg);
+		return sg_client_syn(ctx, f, pk, cfg);
 	if (!f) {
+		struct sg_syn *syn;
+
 		if (fl & (TCPF_RST | TCPF_SYN))
+			return XDP_PASS;
+		/* a segment the server's kernel drops starts nothing */
+		syn = bpf_map_lookup_elem(&sg_syns, &pk->key);
+		if (!sg_csum_ok(ctx, pk, cfg, syn ? !!(syn->flags & SG_SYN_LAX) : -1))
 			return XDP_PASS;
 		f = sg_flow_start(pk);
 		if (!f)
 			return XDP_PASS;
+		csum_done = 1;
 	}
 	f->packets++;
 	f->bytes += pk->payload_len;
@@ -249,14 +290,21 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	 * session: a segment its TCP discards, a wrong checksum */
 	if ((pk->payload_len || (fl & TCPF_FIN)) && !(fl & TCPF_RST) &&
 	    f->phase != SG_PHASE_CLOSED) {
-		tsval = sg_ignore_seq ? -1 : sg_tcp_tsval(ctx, pk->l4_off, pk->doff);
-		if (sg_tcp_discards(f, pk) || sg_paws_old(f, tsval)) {
+		tsval = sg_ignore_seq || !(f->flags & SG_FLOW_TS_OK) ? -1 :
+			sg_tcp_tsval(ctx, pk->l4_off, pk->doff);
+		if (sg_tcp_discards(f, pk)) {
 			stat_inc(SG_STAT_tcp_discarded);
 			return XDP_PASS;
 		}
+		if (sg_paws_old(f, tsval)) {
+			/* Linux's ts_recent is followed closely, not exactly: said */
+			stat_inc(SG_STAT_tcp_discarded);
+			sg_anomaly(f, &pk->key, sg_what_paws);
+			return f->flags & SG_FLOW_BLOCKED ? XDP_DROP : XDP_PASS;
+		}
 	}
 	if ((pk->payload_len || (fl & (TCPF_RST | TCPF_FIN))) && f->phase != SG_PHASE_CLOSED &&
-	    !sg_csum_ok(ctx, pk, cfg))
+	    !csum_done && !sg_csum_ok(ctx, pk, cfg, sg_flow_lax(f)))
 		return XDP_PASS;
 	if (fl & TCPF_RST) {
 		/* the kernel takes a RST only at the expected sequence (RFC 5961);
@@ -285,7 +333,7 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 			return XDP_DROP;
 		}
 		if (skip >= 0) {
-			sg_paws_keep(f, tsval);
+			sg_paws_keep(f, pk, tsval);
 			stat_add(SG_STAT_watched_bytes, pk->payload_len - skip);
 			f->pos = pk->payload_off + skip;
 			f->end = pk->payload_off + pk->payload_len;
@@ -580,6 +628,24 @@ int sg_xdp_skip(struct xdp_md *ctx)
 	return sg_part_prog(ctx, SG_FAM_SKIP);
 }
 
+/* The server's SYN-ACK: which SYN its kernel took (the one it acknowledges),
+ * its own first sequence number, and whether it agreed to timestamps. */
+static __always_inline void sg_syn_answered(struct __sk_buff *skb, const struct sg_flow_key *key,
+					    const struct sg_pkt *pk)
+{
+	struct sg_syn *syn = bpf_map_lookup_elem(&sg_syns, key);
+
+	if (!syn)
+		return;
+	syn->isn = pk->ack - 1;
+	syn->srv_isn = pk->seq;
+	syn->flags |= SG_SYN_ANSWERED;
+	if (sg_skb_tsval(skb, pk->l4_off, pk->doff) >= 0)
+		syn->flags |= SG_SYN_SRV_TS;
+	else
+		syn->flags &= ~SG_SYN_SRV_TS;
+}
+
 /* The server's side of a watched session: its reply lines (replies.h), in
  * stream order (a retransmitted reply is not read twice), and its FIN or
  * RST ending the session. */
@@ -606,8 +672,14 @@ int sg_tc_egress(struct __sk_buff *skb)
 	key.dport = pk.key.sport;
 	key.pad = 0;
 	f = bpf_map_lookup_elem(&sg_flows, &key);
-	if (!f)
+	if (!f) {
+		if ((pk.tcp_flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))
+			sg_syn_answered(skb, &key, &pk);
 		return TC_ACT_OK;
+	}
+	if ((pk.tcp_flags & TCPF_ACK) &&
+	    (!(f->flags & SG_FLOW_SRV_SEEN) || (__s32)(pk.ack - f->srv_acked) > 0))
+		f->srv_acked = pk.ack;
 	f->srv_packets++;
 	f->srv_bytes += pk.payload_len;
 	stat_inc(SG_STAT_tc_packets);

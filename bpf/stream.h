@@ -18,6 +18,10 @@ static const char sg_what_gap[SG_TOKEN_MAX] =
 	"a gap or an out-of-order segment: bytes not read; resynchronised at the next line";
 static const char sg_what_conflict[SG_TOKEN_MAX] =
 	"a retransmission with bytes that differ from those already sent (TCP evasion?)";
+static const char sg_what_paws[SG_TOKEN_MAX] =
+	"an old TCP timestamp (PAWS): the server drops the segment; it was not read";
+static const char sg_what_unverified[SG_TOKEN_MAX] =
+	"a retransmission of bytes the server has not acknowledged, too long to compare";
 static const char sg_what_urgent[SG_TOKEN_MAX] =
 	"TCP urgent data: the server takes a byte out of the stream that was read in it";
 
@@ -154,30 +158,34 @@ __noinline int sg_csum_fold(struct xdp_md *ctx, __u32 off, __u32 len, __u32 seed
 	return sg_csum_fold16(s);
 }
 
-/* Is this segment's TCP checksum one the server's kernel takes? Counted
- * when it is not, or when it was never filled in (the sender's offload left
- * the pseudo-header sum in it: only on a host's own virtual links, which is
- * why sg_config says whether to accept it). */
-__noinline int sg_csum_ok(struct xdp_md *ctx, const struct sg_pkt *pk, const struct sg_config *cfg)
+enum { SG_CF_GOOD, SG_CF_UNFILLED, SG_CF_BAD };
+
+/* for sg_csum_ok: a session whose SYN was seen knows whether it is lax */
+static __always_inline int sg_flow_lax(const struct sg_flow *f)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 tcp_len = pk->payload_off - pk->l4_off + pk->payload_len;
-	__u16 *check = data + ((pk->l4_off + 16) & SG_POS_MASK);
-	const __u32 *sa = (const __u32 *)pk->key.saddr.a, *da = (const __u32 *)pk->key.daddr.a;
-	__u32 mode, ifx;
+	return f->flags & SG_FLOW_MIDSTREAM ? -1 : !!(f->flags & SG_FLOW_CSUM_LAX);
+}
+
+/* The segment's TCP checksum: right, never filled in (the sender's offload
+ * left the pseudo-header sum in it), or wrong. One that cannot be summed
+ * (longer than the sum reaches) is taken as right. */
+__noinline int sg_csum_form(struct xdp_md *ctx, const struct sg_pkt *pk)
+{
+	void *data, *data_end;
+	__u32 tcp_len;
+	__u16 *check;
+	const __u32 *sa, *da;
 	__u64 ps;
 	int sum;
 
-	if (!ctx || !pk || !cfg || cfg->csum_mode == SG_CSUM_OFF)
-		return 1;
-	mode = cfg->csum_mode;
-	ifx = ctx->ingress_ifindex;
-	if (mode == SG_CSUM_AUTO) {
-		for (int i = 0; i < SG_MAX_IFACES; i++)
-			if (ifx && cfg->csum_lax_if[i] == ifx)
-				mode = SG_CSUM_OFFLOAD_OK;
-	}
+	if (!ctx || !pk)
+		return SG_CF_GOOD;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	tcp_len = pk->payload_off - pk->l4_off + pk->payload_len;
+	check = data + ((pk->l4_off + 16) & SG_POS_MASK);
+	sa = (const __u32 *)pk->key.saddr.a;
+	da = (const __u32 *)pk->key.daddr.a;
 	/* the pseudo-header, summed as 32-bit words as they lie in memory:
 	 * the same one's-complement sum bpf_csum_diff computes */
 	ps = (__u64)sa[3] + da[3] + bpf_htonl(SG_IPPROTO_TCP << 16 | tcp_len);
@@ -187,15 +195,49 @@ __noinline int sg_csum_ok(struct xdp_md *ctx, const struct sg_pkt *pk, const str
 	ps = (ps & 0xffffffff) + (ps >> 32);
 	sum = sg_csum_fold(ctx, pk->l4_off, tcp_len, ps);
 	if (sum < 0 || sum == 0xffff)
+		return SG_CF_GOOD;
+	if ((void *)(check + 1) > data_end)
+		return SG_CF_BAD;
+	ps = (ps & 0xffff) + (ps >> 16);
+	ps = (ps & 0xffff) + (ps >> 16);
+	ps = (ps & 0xffff) + (ps >> 16);
+	return *check == ps ? SG_CF_UNFILLED : SG_CF_BAD;
+}
+
+/* checksum-validation auto: is an unfilled checksum a local sender's here?
+ * On the virtual links load noted (csum_lax_if), where a sender on this host
+ * hands packets over unfilled and the kernel trusts them. */
+static __always_inline int sg_csum_lax_if(struct xdp_md *ctx, const struct sg_config *cfg)
+{
+	__u32 ifx = ctx->ingress_ifindex;
+	int lax = 0;
+
+	for (int i = 0; i < SG_MAX_IFACES; i++)
+		if (ifx && cfg->csum_lax_if[i] == ifx)
+			lax = 1;
+	return lax;
+}
+
+/* Is this segment's TCP checksum one the server's kernel takes? lax: the
+ * session's SYN came unfilled from a local sender (1), or not (0), or it is
+ * not known (-1: the interface decides). Counted when the segment is not
+ * taken, or when its checksum was never filled in. */
+static __always_inline int sg_csum_ok(struct xdp_md *ctx, const struct sg_pkt *pk,
+				      const struct sg_config *cfg, int lax)
+{
+	__u32 mode = cfg->csum_mode;
+	int form;
+
+	if (mode == SG_CSUM_OFF)
 		return 1;
-	if (mode == SG_CSUM_OFFLOAD_OK && (void *)(check + 1) <= data_end) {
-		ps = (ps & 0xffff) + (ps >> 16);
-		ps = (ps & 0xffff) + (ps >> 16);
-		ps = (ps & 0xffff) + (ps >> 16);
-		if (*check == ps) {
-			stat_inc(SG_STAT_csum_offloaded);
-			return 1;
-		}
+	form = sg_csum_form(ctx, pk);
+	if (form == SG_CF_GOOD)
+		return 1;
+	if (form == SG_CF_UNFILLED &&
+	    (mode == SG_CSUM_OFFLOAD_OK ||
+	     (mode == SG_CSUM_AUTO && (lax > 0 || (lax < 0 && sg_csum_lax_if(ctx, cfg)))))) {
+		stat_inc(SG_STAT_csum_offloaded);
+		return 1;
 	}
 	stat_inc(SG_STAT_csum_bad);
 	return 0;
@@ -250,27 +292,13 @@ static __always_inline int sg_ring_differs(struct xdp_md *ctx, const struct sg_f
 	return 0;
 }
 
-/* The TCP timestamp option's TSval of the segment, or -1 without one. The
- * layout every stack sends (NOP NOP TS) is one compare; any other is walked
- * a byte at a time (an attacker picks the layout), the options copied out
- * first so every index is a constant. Global: verified once. */
-__noinline __s64 sg_tcp_tsval(struct xdp_md *ctx, __u32 l4_off, __u32 doff)
+/* The TSval of the timestamp option among the n (1..40) option bytes in buf
+ * (64 bytes, zero past n), or -1: a walk a byte at a time, so every index is
+ * a constant (an attacker picks the layout, Linux reads any). */
+static __always_inline __s64 sg_opts_tsval(const __u8 *buf, __u32 n)
 {
-	void *data, *data_end;
-	__u8 buf[64] = {}, *o;
-	__u32 n = doff - 20, skip = 0;
+	__u32 skip = 0;
 
-	if (!ctx || doff <= 20 || doff > 60 || l4_off > SG_POS_MASK)
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	o = data + ((l4_off + 20) & SG_POS_MASK);
-	if ((void *)(o + 12) <= data_end && doff >= 32 && o[0] == 1 && o[1] == 1 && o[2] == 8 &&
-	    o[3] == 10)
-		return bpf_ntohl(*(__u32 *)(o + 4));
-	/* n is 1..40 here; 1..64 as the verifier sees it, buf holds 64 */
-	if (bpf_xdp_load_bytes(ctx, l4_off + 20, buf, ((n - 1) & 63) + 1))
-		return -1;
 	for (int i = 0; i < 40; i++) {
 		__u8 kind = buf[i];
 
@@ -294,23 +322,59 @@ __noinline __s64 sg_tcp_tsval(struct xdp_md *ctx, __u32 l4_off, __u32 doff)
 	return -1;
 }
 
-/* PAWS (RFC 7323): Linux drops a segment whose timestamp is older than the
- * newest it recorded, by more than one. It records a newer one only on some
- * segments, so this holds to the newest read: a segment it would take is
- * then at worst not read, and the next one makes a gap (said), never a
- * silent difference. A benign sender's timestamps only grow. */
-static __always_inline int sg_paws_old(struct sg_flow *f, __s64 tsval)
+/* The client segment's TSval, or -1 without one. The layout every stack
+ * sends (NOP NOP TS) is one compare. Global: verified once. */
+__noinline __s64 sg_tcp_tsval(struct xdp_md *ctx, __u32 l4_off, __u32 doff)
 {
-	return tsval >= 0 && (f->flags & SG_FLOW_TS) && (__s32)(f->ts_recent - (__u32)tsval) > 1;
+	void *data, *data_end;
+	__u8 buf[64] = {}, *o;
+	__u32 n = doff - 20;
+
+	if (!ctx || doff <= 20 || doff > 60 || l4_off > SG_POS_MASK)
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	o = data + ((l4_off + 20) & SG_POS_MASK);
+	if ((void *)(o + 12) <= data_end && doff >= 32 && o[0] == 1 && o[1] == 1 && o[2] == 8 &&
+	    o[3] == 10)
+		return bpf_ntohl(*(__u32 *)(o + 4));
+	/* n is 1..40 here; 1..64 as the verifier sees it, buf holds 64 */
+	if (bpf_xdp_load_bytes(ctx, l4_off + 20, buf, ((n - 1) & 63) + 1))
+		return -1;
+	return sg_opts_tsval(buf, n);
 }
 
-static __always_inline void sg_paws_keep(struct sg_flow *f, __s64 tsval)
+/* The same for a server segment (the SYN-ACK), in TC. */
+__noinline __s64 sg_skb_tsval(struct __sk_buff *skb, __u32 l4_off, __u32 doff)
 {
-	if (tsval < 0)
+	__u8 buf[64] = {};
+	__u32 n = doff - 20;
+
+	if (!skb || doff <= 20 || doff > 60 || l4_off > SG_POS_MASK)
+		return -1;
+	if (bpf_skb_load_bytes(skb, l4_off + 20, buf, ((n - 1) & 63) + 1))
+		return -1;
+	return sg_opts_tsval(buf, n);
+}
+
+/* PAWS (RFC 7323), as Linux keeps it, for sessions whose SYN and SYN-ACK
+ * both carried timestamps (else Linux ignores them): a segment whose TSval
+ * is older than ts_recent by more than one is dropped; ts_recent starts at
+ * the SYN's and takes a newer TSval only from a segment that starts at or
+ * before what the server last acknowledged (rcv_wup), which the TC program
+ * sees. Without the TC program's view this is not applied. */
+static __always_inline int sg_paws_old(struct sg_flow *f, __s64 tsval)
+{
+	return tsval >= 0 && (f->flags & SG_FLOW_TS_OK) && (f->flags & SG_FLOW_SRV_SEEN) &&
+	       (__s32)(f->ts_recent - (__u32)tsval) > 1;
+}
+
+static __always_inline void sg_paws_keep(struct sg_flow *f, const struct sg_pkt *pk, __s64 tsval)
+{
+	if (tsval < 0 || !(f->flags & SG_FLOW_TS_OK))
 		return;
-	if (!(f->flags & SG_FLOW_TS) || (__s32)((__u32)tsval - f->ts_recent) > 0)
+	if ((__s32)(pk->seq - f->srv_acked) <= 0 && (__s32)((__u32)tsval - f->ts_recent) >= 0)
 		f->ts_recent = tsval;
-	f->flags |= SG_FLOW_TS;
 }
 
 /* Does the server's TCP discard this segment of an open session, whatever
@@ -329,6 +393,23 @@ static __always_inline int sg_tcp_discards(const struct sg_flow *f, const struct
 }
 
 enum { SG_SEG_OLD = -1, SG_SEG_DROP = -2 };
+
+/* Does a retransmission carry bytes the server has not acknowledged and the
+ * ring no longer holds? (Only known once the TC program has seen the
+ * server's ACKs.) Bytes it acknowledged are its for good: a copy sent again
+ * cannot change them. */
+static __always_inline int sg_unverified(const struct sg_flow *f, const struct sg_pkt *pk)
+{
+	__u32 from = pk->seq, to = pk->seq + pk->payload_len, lo = f->next_seq - f->ring_n;
+
+	if (!(f->flags & SG_FLOW_SRV_SEEN))
+		return 0;
+	if ((__s32)(from - f->srv_acked) < 0)
+		from = f->srv_acked;
+	if ((__s32)(to - lo) > 0)
+		to = lo;
+	return (__s32)(to - from) > 0;
+}
 
 /* Where does this segment's new data start? The payload offset to parse
  * from, SG_SEG_OLD when nothing is new, SG_SEG_DROP to drop it (the flow is
@@ -359,6 +440,14 @@ __noinline int sg_stream_position(struct xdp_md *ctx, struct sg_flow *f, const s
 			stat_inc(SG_STAT_stream_conflicts);
 			f->flags |= SG_FLOW_CONFLICT;
 			sg_anomaly(f, &pk->key, sg_what_conflict);
+			if (f->flags & SG_FLOW_BLOCKED)
+				return SG_SEG_DROP;
+		} else if (!(d == -1 && len == 1) && sg_unverified(f, pk)) {
+			/* the server may not have our copy of those bytes (its TCP
+			 * dropped it for a reason this cannot see), and they are
+			 * past the ring: what it reads there is unknown */
+			stat_inc(SG_STAT_retrans_unverified);
+			sg_anomaly(f, &pk->key, sg_what_unverified);
 			if (f->flags & SG_FLOW_BLOCKED)
 				return SG_SEG_DROP;
 		}

@@ -194,6 +194,8 @@ enum sg_flow_flags {
 	SG_FLOW_SRV_SEQ   = 1 << 18, /* srv_next_seq is known */
 	SG_FLOW_SRV_SEEN  = 1 << 19, /* sg_tc_egress sees the server's packets */
 	SG_FLOW_TS        = 1 << 20, /* ts_recent is set */
+	SG_FLOW_TS_OK     = 1 << 21, /* both SYNs carried timestamps: PAWS applies */
+	SG_FLOW_CSUM_LAX  = 1 << 22, /* its SYN's checksum was unfilled: a local sender */
 };
 
 /* MIME: which program reads the current part's bytes; the values are the
@@ -280,7 +282,9 @@ enum sg_mmode {
 	X(tls_started)        /* STARTTLS answered 220: the rest is ciphertext */ \
 	X(replies_unmatched)  /* a reply with no command waiting (picked up mid-session) */ \
 	X(reply_queue_full)   /* more commands pipelined than SG_REPLY_QUEUE: replies not matched */ \
-	X(tcp_discarded)      /* segments the server's TCP discards (no ACK, SYN, ACK of unsent bytes, old timestamp): not read */
+	X(tcp_discarded)      /* segments the server's TCP discards (no ACK, SYN, ACK of unsent bytes, old timestamp): not read */ \
+	X(retrans_unverified) /* retransmitted bytes not acknowledged by the server and past the ring */ \
+	X(handshakes_refused) /* handshake ACKs that do not answer the server's SYN-ACK: no flow */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -338,8 +342,8 @@ struct sg_flow {
 	__u32 srv_line;      /* the first bytes of a reply line cut by a segment end */
 	__u16 srv_pos;       /* scan position in the current server packet (scratch) */
 	__u16 srv_end;       /* its payload's end (scratch) */
-	__u32 ts_recent;     /* the client's newest TCP timestamp read (PAWS) */
-	__u32 pad6;
+	__u32 ts_recent;     /* the client's timestamp the server keeps (PAWS) */
+	__u32 srv_acked;     /* the server's last ACK: what its TCP has taken (TC) */
 	__u8 ring[32];       /* the last client bytes parsed, at ring[seq & 31]: a
 			      * retransmission is compared with them */
 	__u64 tail8;         /* the last 8 message bytes of the previous segment */
@@ -454,8 +458,17 @@ struct sg_config {
  * this table, never sg_flows */
 struct sg_syn {
 	__u32 isn;            /* the client's initial sequence number */
-	__u32 pad;
+	__u32 srv_isn;        /* the server's, from its SYN-ACK (flags & SG_SYN_ANSWERED) */
 	__u64 ts_ns;
+	__u32 flags;          /* enum sg_syn_flags */
+	__u32 tsval;          /* the SYN's TCP timestamp (SG_SYN_TS): PAWS starts there */
+};
+
+enum sg_syn_flags {
+	SG_SYN_TS       = 1 << 0, /* the client's SYN offered TCP timestamps */
+	SG_SYN_LAX      = 1 << 1, /* its checksum was left unfilled (a local sender) */
+	SG_SYN_ANSWERED = 1 << 2, /* the server's SYN-ACK was seen: isn is the one it took */
+	SG_SYN_SRV_TS   = 1 << 3, /* the SYN-ACK carried timestamps too */
 };
 
 /* ---- events (ring buffer sg_events) ---- */

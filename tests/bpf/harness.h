@@ -155,6 +155,7 @@ static inline int sess_send(struct sess *s, const void *data, size_t len)
 	int n;
 
 	ps.seq = s->seq;
+	ps.ack = s->srv_seq; /* as a client acknowledges what the server sent */
 	n = pkt_build(f, &ps, data, len);
 	s->seq += len;
 	return h_xdp(s->h, f, n);

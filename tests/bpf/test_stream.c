@@ -333,48 +333,77 @@ static void test_discarded(struct harness *h)
 	      "... the segment the server takes at that place is read, no anomaly");
 }
 
-/* A segment with a TCP timestamp option (TSval tsval), the option placed
- * after pad NOPs and, if sack, a SACK-permitted option: an IPv4 frame whose
- * payload begins with the options, then its data offset set over them and
- * the checksum made again. */
-static int seg_ts(struct sess *s, __u32 seq, const char *data, __u32 tsval, int pad, int sack)
+/* A segment of the client (server 0) or the server (1), with a TCP
+ * timestamp option (TSval tsval; none if tsval < 0) after pad NOPs and, if
+ * sack, a SACK-permitted option: an IPv4 frame whose payload begins with the
+ * options, then its data offset set over them and the checksum made again.
+ * Runs the XDP or the TC program on it. */
+static int opt_seg(struct sess *s, int server, __u32 seq, __u8 flags, const char *data,
+		   __s64 tsval, int pad, int sack)
 {
 	__u8 fr[PKT_MAX], buf[PKT_MAX];
 	struct pkt_spec ps = s->ps;
 	int o = 0, n, l4 = 14 + 20, optlen;
 	__u32 sum;
 
-	for (int i = 0; i < pad; i++)
-		buf[o++] = 1;
-	if (sack) {
-		buf[o++] = 4;
-		buf[o++] = 2;
+	if (tsval >= 0) {
+		for (int i = 0; i < pad; i++)
+			buf[o++] = 1;
+		if (sack) {
+			buf[o++] = 4;
+			buf[o++] = 2;
+		}
+		buf[o++] = 8;
+		buf[o++] = 10;
+		for (int i = 3; i >= 0; i--)
+			buf[o++] = tsval >> (8 * i);
+		for (int i = 0; i < 4; i++)
+			buf[o++] = 0;
+		while (o % 4)
+			buf[o++] = 1;
 	}
-	buf[o++] = 8;
-	buf[o++] = 10;
-	for (int i = 3; i >= 0; i--)
-		buf[o++] = tsval >> (8 * i);
-	buf[o++] = 0;
-	buf[o++] = 0;
-	buf[o++] = 0;
-	buf[o++] = 0;
-	while (o % 4)
-		buf[o++] = 1;
 	optlen = o;
 	memcpy(buf + o, data, strlen(data));
+	if (server) {
+		ps.src = s->ps.dst;
+		ps.dst = s->ps.src;
+		ps.sport = s->ps.dport;
+		ps.dport = s->ps.sport;
+		ps.ack = s->seq;
+	} else {
+		ps.ack = s->srv_seq;
+	}
 	ps.seq = seq;
-	ps.ack = s->srv_seq;
+	ps.flags = flags ? flags : 0x18;
 	n = pkt_build(fr, &ps, buf, optlen + strlen(data));
 	fr[l4 + 12] = (5 + optlen / 4) << 4;
 	fr[l4 + 16] = fr[l4 + 17] = 0;
 	sum = 6 + (n - l4);
 	sum = pkt_csum_add(sum, fr + 14 + 12, 8);
 	pkt_put16(fr + l4 + 16, pkt_csum_fold(pkt_csum_add(sum, fr + l4, n - l4)));
-	return h_xdp(s->h, fr, n);
+	return server ? h_tc(s->h, fr, n) : h_xdp(s->h, fr, n);
 }
 
-/* PAWS: a segment whose timestamp is older than one already read is
- * dropped by Linux; read, it would hide the segment that the server takes */
+static int seg_ts(struct sess *s, __u32 seq, const char *data, __u32 tsval, int pad, int sack)
+{
+	return opt_seg(s, 0, seq, 0, data, tsval, pad, sack);
+}
+
+/* SYN, the server's SYN-ACK (through TC), the handshake's ACK; with
+ * timestamps from ts on (none if 0). The next client byte is s->seq. */
+static void handshake(struct harness *h, struct sess *s, __u32 ts)
+{
+	h->nev = 0;
+	sess_init(s, h, OUTSIDE, RELAY, next_port++);
+	opt_seg(s, 0, s->seq, 0x02, "", ts ? (__s64)ts : -1, 2, 0);
+	s->seq++;
+	opt_seg(s, 1, s->srv_seq, 0x12, "", ts ? 70000 : -1, 2, 0);
+	s->srv_seq++;
+	opt_seg(s, 0, s->seq, 0x10, "", ts ? (__s64)(__u32)(ts + 1) : -1, 2, 0);
+}
+
+/* PAWS: a segment whose timestamp is older than the one the server keeps
+ * is dropped by Linux; read, it would hide the segment the server takes */
 static void test_paws(struct harness *h)
 {
 	struct sess s;
@@ -383,7 +412,8 @@ static void test_paws(struct harness *h)
 	for (int layout = 0; layout < 3; layout++) {
 		int pad = layout == 0 ? 2 : layout == 1 ? 0 : 5, sack = layout == 2;
 
-		start(h, &s);
+		handshake(h, &s, 990);
+		sess_reply(&s, "220 relay.test\r\n");
 		b = s.seq;
 		seg_ts(&s, b, "EHLO a.test\r\n", 1000, pad, sack);
 		MARK(h);
@@ -392,18 +422,132 @@ static void test_paws(struct harness *h)
 		/* the segment it takes at that place */
 		seg_ts(&s, b + 13, "MAIL FROM:<xyz@outside.test>\r\n", 1001, pad, sack);
 		seg_ts(&s, b + 43, "NOOP\r\n", 1002, pad, sack);
-		CHECK(h->nev == 0 && DELTA(h, tcp_discarded) == 1,
-		      layout == 0 ? "PAWS: an old timestamp (NOP NOP TS): not read, no anomaly" :
+		CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1) == 0 &&
+		      h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1 &&
+		      DELTA(h, tcp_discarded) == 1,
+		      layout == 0 ? "PAWS: an old timestamp (NOP NOP TS): not read, said" :
 		      layout == 1 ? "PAWS: ... TS first, no NOPs" :
 				    "PAWS: ... after five NOPs and SACK-permitted");
 	}
 	/* timestamps that only grow: every segment read */
-	start(h, &s);
+	handshake(h, &s, 0xffffffe0);
+	sess_reply(&s, "220 relay.test\r\n");
 	b = s.seq;
 	seg_ts(&s, b, "EHLO a.test\r\n", 0xfffffff0, 2, 0);
-	seg_ts(&s, b + 13, FORGED, 5, 2, 0); /* the timestamp wraps: newer */
+	s.seq = b + 13;
+	sess_reply(&s, "250 relay.test\r\n"); /* acknowledges the EHLO */
+	seg_ts(&s, b + 13, FORGED, 5, 2, 0);     /* the timestamp wraps: newer */
 	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1), 1,
 		     "PAWS: a timestamp that wraps is newer: read");
+	/* timestamps the SYNs did not agree on: Linux ignores them, so does this */
+	handshake(h, &s, 0);
+	b = s.seq;
+	seg_ts(&s, b, "EHLO a.test\r\n", 1000, 2, 0);
+	seg_ts(&s, b + 13, FORGED, 5, 2, 0);
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1) == 1 &&
+	      h_alerts(h, SG_REASON_STREAM_ANOMALY, -1) == 0,
+	      "PAWS: not applied when the SYNs did not both carry timestamps");
+}
+
+/* the SYN the server took is the one its SYN-ACK acknowledges; only an ACK
+ * of that SYN-ACK completes the handshake; its greeting is awaited first */
+static void test_handshake(struct harness *h)
+{
+	struct sess s;
+	struct sg_flow f;
+	__u8 fr[PKT_MAX];
+	struct pkt_spec ps;
+	__u32 isn;
+	int n;
+
+	/* a second SYN with another ISN and a wrong checksum, after the real one */
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	isn = s.seq;
+	opt_seg(&s, 0, isn, 0x02, "", -1, 0, 0);
+	ps = s.ps;
+	ps.seq = isn + 100000;
+	ps.flags = 0x02;
+	n = pkt_build(fr, &ps, "", 0);
+	fr[14 + 20 + 16] ^= 0x5a;
+	h_xdp(h, fr, n);
+	s.seq = isn + 1;
+	opt_seg(&s, 1, s.srv_seq, 0x12, "", -1, 0, 0);
+	s.srv_seq++;
+	sess_send_str(&s, FORGED);
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1) == 1 &&
+	      sess_flow(&s, &f) == 0 && !(f.flags & SG_FLOW_MIDSTREAM),
+	      "a second SYN with a wrong checksum does not move the stream's start");
+
+	/* an ACK that does not answer the SYN-ACK starts nothing */
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	opt_seg(&s, 0, s.seq, 0x02, "", -1, 0, 0);
+	s.seq++;
+	opt_seg(&s, 1, s.srv_seq, 0x12, "", -1, 0, 0);
+	MARK(h);
+	s.srv_seq += 5000; /* the wrong acknowledgment number */
+	opt_seg(&s, 0, s.seq, 0x10, "", -1, 0, 0);
+	CHECK(sess_flow(&s, &f) != 0 && DELTA(h, handshakes_refused) == 1,
+	      "an ACK of something else than the SYN-ACK creates no flow");
+	s.srv_seq -= 4999;
+	opt_seg(&s, 0, s.seq, 0x10, "", -1, 0, 0);
+	CHECK(sess_flow(&s, &f) == 0 && f.nreplies == 1,
+	      "the ACK of the SYN-ACK creates it, awaiting the greeting");
+
+	/* STARTTLS in the handshake's last segment: the greeting's 220 is not
+	 * its answer */
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	opt_seg(&s, 0, s.seq, 0x02, "", -1, 0, 0);
+	s.seq++;
+	opt_seg(&s, 1, s.srv_seq, 0x12, "", -1, 0, 0);
+	s.srv_seq++;
+	sess_send_str(&s, "EHLO a.test\r\nSTARTTLS\r\n");
+	sess_reply(&s, "220 relay.test ESMTP\r\n250 relay.test\r\n502 5.5.1 no\r\n");
+	sess_send_str(&s, FORGED);
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1) == 1 && sess_flow(&s, &f) == 0 &&
+	      f.phase == SG_PHASE_COMMAND,
+	      "STARTTLS with the handshake's ACK: the greeting is not its 220");
+}
+
+/* a retransmission the ring cannot compare, of bytes the server has not
+ * acknowledged: the server may hold other bytes there (its TCP dropped the
+ * first copy for a reason not seen here) */
+static void test_unverified(struct harness *h)
+{
+	char decoy[128], line[128];
+	struct sess s;
+	__u32 b;
+
+	snprintf(decoy, sizeof(decoy), "MAIL FROM:<xyz@outside.test>\r\nNOOP %s\r\n",
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	handshake(h, &s, 0);
+	sess_reply(&s, "220 relay.test\r\n");
+	b = s.seq;
+	seg_str(&s, b, "EHLO a.test\r\n");
+	s.seq = b + 13;
+	sess_reply(&s, "250 relay.test\r\n"); /* the server has the EHLO */
+	MARK(h);
+	seg_str(&s, b + 13, decoy);                    /* not acknowledged */
+	seg_str(&s, b + 13, FORGED);                   /* other bytes, before the ring */
+	CHECK(h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1 &&
+	      DELTA(h, retrans_unverified) == 1,
+	      "a retransmission of unacknowledged bytes past the ring: a stream_anomaly");
+
+	/* the same once the server has acknowledged them: an honest resend */
+	handshake(h, &s, 0);
+	sess_reply(&s, "220 relay.test\r\n");
+	b = s.seq;
+	seg_str(&s, b, "EHLO a.test\r\n");
+	seg_str(&s, b + 13, decoy);
+	s.seq = b + 13 + strlen(decoy);
+	sess_reply(&s, "250 relay.test\r\n");
+	MARK(h);
+	snprintf(line, sizeof(line), "%s", decoy);
+	seg_str(&s, b + 13, line);
+	CHECK(h->nev == 0 && DELTA(h, retrans_unverified) == 0 && DELTA(h, retransmits) == 1,
+	      "... of bytes the server acknowledged: counted, nothing said");
 }
 
 static void test_urgent_and_fragments(struct harness *h)
@@ -432,8 +576,13 @@ static void test_lifetime(struct harness *h)
 	int n;
 
 	/* the handshake's ACK creates the flow; the greeting's reply is awaited */
-	start(h, &s);
+	h->nev = 0;
+	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	opt_seg(&s, 0, s.seq, 0x02, "", -1, 0, 0);
 	CHECK(sess_flow(&s, &f) != 0, "a SYN alone creates no flow entry");
+	s.seq++;
+	opt_seg(&s, 1, s.srv_seq, 0x12, "", -1, 0, 0);
+	s.srv_seq++;
 	seg(&s, s.seq, "", 0, 0x10, CS_GOOD);
 	CHECK(sess_flow(&s, &f) == 0 && !(f.flags & SG_FLOW_MIDSTREAM) && f.nreplies == 1,
 	      "the handshake's ACK creates it, at the stream's start");
@@ -568,6 +717,8 @@ int main(void)
 	test_checksums(&h);
 	test_discarded(&h);
 	test_paws(&h);
+	test_handshake(&h);
+	test_unverified(&h);
 	test_urgent_and_fragments(&h);
 	test_lifetime(&h);
 	test_starttls(&h);
