@@ -35,6 +35,7 @@ struct sg_pkt {
 	__u8 frag_first;         /* SG_PARSE_FRAG: this is the first fragment */
 	__u8 v6;                 /* an IPv6 packet (for the checksum's pseudo-header) */
 	__u8 doff;               /* TCP header length, bytes */
+	__u32 l3_off;            /* IP header offset from data */
 };
 
 #define TCPF_FIN 0x01
@@ -97,6 +98,7 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off, str
 		return SG_PARSE_BAD;
 	if (whole && data + off + tot > data_end)
 		return SG_PARSE_BAD;
+	pk->l3_off = off;
 	sg_addr_from_v4(&pk->key.saddr, ip->saddr);
 	sg_addr_from_v4(&pk->key.daddr, ip->daddr);
 	pk->l4_off = off + ihl;

@@ -104,20 +104,19 @@ static __always_inline int sg_segment_end(struct sg_flow *f, const struct sg_pkt
 		stat_inc(SG_STAT_blocked_packets);
 		verdict = XDP_DROP;
 	}
-	if (!(pk->tcp_flags & TCPF_FIN) || f->phase == SG_PHASE_CLOSED)
+	if (!(pk->tcp_flags & TCPF_FIN) || (f->flags & SG_FLOW_CLI_FIN))
 		return verdict;
 	/* the kernel takes a FIN only where the data it has ends */
 	if (f->next_seq != pk->seq + pk->payload_len && !sg_ignore_seq) {
 		stat_inc(SG_STAT_rst_ignored);
 		return verdict;
 	}
+	/* the client is done sending; the entry goes when the server is too.
+	 * Its phase stays: a FIN the server's kernel did not take (for a reason
+	 * not seen here) must not end the reading, and data after it is said */
 	f->flags |= SG_FLOW_CLI_FIN;
-	if (f->flags & SG_FLOW_SRV_FIN) {
+	if (f->flags & SG_FLOW_SRV_FIN)
 		sg_flow_free(f, &pk->key);
-	} else {
-		f->phase = SG_PHASE_CLOSED;
-		stat_inc(SG_STAT_flows_closed);
-	}
 	return verdict;
 }
 
@@ -331,6 +330,12 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 			if (f->flags & SG_FLOW_BLOCKED)
 				stat_inc(SG_STAT_blocked_packets);
 			return XDP_DROP;
+		}
+		if (skip >= 0 && (f->flags & SG_FLOW_CLI_FIN)) {
+			/* data after the client's FIN: the server did not take that
+			 * FIN, or the stream is not what it seems */
+			f->flags &= ~SG_FLOW_CLI_FIN;
+			sg_anomaly(f, &pk->key, sg_what_after_fin);
 		}
 		if (skip >= 0) {
 			sg_paws_keep(f, pk, tsval);
@@ -684,7 +689,10 @@ int sg_tc_egress(struct __sk_buff *skb)
 	f->srv_bytes += pk.payload_len;
 	stat_inc(SG_STAT_tc_packets);
 	stat_add(SG_STAT_tc_bytes, pk.payload_len);
-	if (pk.tcp_flags & TCPF_RST) {
+	/* the server's RST ends the session; one a listener sends for a stray
+	 * ACK (at that ACK's number) is not this session's */
+	if ((pk.tcp_flags & TCPF_RST) &&
+	    (!(f->flags & SG_FLOW_SRV_SEQ) || pk.seq == f->srv_next_seq)) {
 		sg_flow_free(f, &key);
 		return TC_ACT_OK;
 	}

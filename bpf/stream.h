@@ -22,6 +22,8 @@ static const char sg_what_paws[SG_TOKEN_MAX] =
 	"an old TCP timestamp (PAWS): the server drops the segment; it was not read";
 static const char sg_what_unverified[SG_TOKEN_MAX] =
 	"a retransmission of bytes the server has not acknowledged, too long to compare";
+static const char sg_what_after_fin[SG_TOKEN_MAX] =
+	"data after the client's FIN: the server did not take it, or the stream was spoofed";
 static const char sg_what_urgent[SG_TOKEN_MAX] =
 	"TCP urgent data: the server takes a byte out of the stream that was read in it";
 
@@ -193,6 +195,27 @@ __noinline int sg_csum_form(struct xdp_md *ctx, const struct sg_pkt *pk)
 		ps += (__u64)sa[0] + sa[1] + sa[2] + da[0] + da[1] + da[2];
 	ps = (ps & 0xffffffff) + (ps >> 32);
 	ps = (ps & 0xffffffff) + (ps >> 32);
+	/* an IPv4 header with a wrong checksum is dropped before TCP sees it
+	 * (with options: summed from a copy, zeros past them) */
+	if (!pk->v6) {
+		__u8 *ip = data + (pk->l3_off & SG_POS_MASK);
+		__u32 ihl, hdr[15] = {};
+
+		if ((void *)(ip + 20) > data_end)
+			return SG_CF_BAD;
+		ihl = (ip[0] & 0xf) * 4;
+		if (ihl == 20)
+			ps = bpf_csum_diff(NULL, 0, (__be32 *)ip, 20, 0);
+		else if (ihl < 20 || bpf_xdp_load_bytes(ctx, pk->l3_off, hdr, ihl))
+			return SG_CF_BAD;
+		else
+			ps = bpf_csum_diff(NULL, 0, hdr, sizeof(hdr), 0);
+		if (sg_csum_fold16(ps) != 0xffff)
+			return SG_CF_BAD;
+		ps = (__u64)sa[3] + da[3] + bpf_htonl(SG_IPPROTO_TCP << 16 | tcp_len);
+		ps = (ps & 0xffffffff) + (ps >> 32);
+		ps = (ps & 0xffffffff) + (ps >> 32);
+	}
 	sum = sg_csum_fold(ctx, pk->l4_off, tcp_len, ps);
 	if (sum < 0 || sum == 0xffff)
 		return SG_CF_GOOD;

@@ -620,7 +620,7 @@ static void test_lifetime(struct harness *h)
 	h_xdp(h, fr, n);
 	CHECK(sess_flow(&s, &f) == 0, "a RST out of the window leaves the flow");
 	seg(&s, s.seq, "", 0, 0x11, CS_GOOD);
-	CHECK(sess_flow(&s, &f) == 0 && f.phase == SG_PHASE_CLOSED,
+	CHECK(sess_flow(&s, &f) == 0 && (f.flags & SG_FLOW_CLI_FIN),
 	      "the client's FIN closes its side");
 	ps.src = s.ps.dst;
 	ps.dst = s.ps.src;
@@ -642,6 +642,57 @@ static void test_lifetime(struct harness *h)
 	CHECK(sess_flow(&s, &f) == 0 && (f.flags & SG_FLOW_MIDSTREAM) &&
 	      (f.flags & SG_FLOW_NO_REPLIES) && f.phase == SG_PHASE_DATA,
 	      "mid-session pickup: replies not matched (DATA stays, read as message)");
+}
+
+/* what could end the reading though the server's kernel did not take it */
+static void test_false_ends(struct harness *h)
+{
+	struct sess s;
+	struct sg_flow f;
+	__u8 fr[PKT_MAX];
+	struct pkt_spec ps;
+	int n;
+
+	/* data after the client's FIN: read, and said */
+	start(h, &s);
+	sess_send_str(&s, "EHLO a.test\r\n");
+	seg(&s, s.seq, "", 0, 0x11, CS_GOOD);
+	sess_send_str(&s, FORGED);
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM) == 1 &&
+	      h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1,
+	      "data after the client's FIN: read, and a stream_anomaly");
+
+	/* a RST whose IPv4 header checksum is wrong: the kernel drops it */
+	start(h, &s);
+	sess_send_str(&s, "EHLO a.test\r\n");
+	ps = s.ps;
+	ps.seq = s.seq;
+	ps.flags = 0x04;
+	n = pkt_build(fr, &ps, "", 0);
+	fr[14 + 10] ^= 0x11;
+	h_xdp(h, fr, n);
+	sess_send_str(&s, FORGED);
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM), 1,
+		     "a RST with a wrong IPv4 header checksum does not end the reading");
+
+	/* a server RST that is not at its sequence (a listener's answer to a
+	 * stray ACK) leaves the session */
+	start(h, &s);
+	sess_send_str(&s, "EHLO a.test\r\n");
+	sess_reply(&s, "250 relay.test\r\n");
+	ps.src = s.ps.dst;
+	ps.dst = s.ps.src;
+	ps.sport = s.ps.dport;
+	ps.dport = s.ps.sport;
+	ps.seq = s.srv_seq + 77777;
+	ps.flags = 0x04;
+	n = pkt_build(fr, &ps, "", 0);
+	h_tc(h, fr, n);
+	CHECK(sess_flow(&s, &f) == 0, "a server RST away from its sequence: the session stays");
+	ps.seq = s.srv_seq;
+	n = pkt_build(fr, &ps, "", 0);
+	h_tc(h, fr, n);
+	CHECK(sess_flow(&s, &f) != 0, "one at its sequence ends it");
 }
 
 /* STARTTLS accepted after pipelined replies; refused with 454 */
@@ -722,6 +773,7 @@ int main(void)
 	test_urgent_and_fragments(&h);
 	test_lifetime(&h);
 	test_starttls(&h);
+	test_false_ends(&h);
 	test_syn_flood(&h);
 	h_close(&h);
 	return check_done();
