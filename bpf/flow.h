@@ -29,16 +29,32 @@ static __always_inline struct sg_source *sg_source_get(const struct sg_addr *a, 
  * for sg_tc_egress to match (replies.h) */
 static __always_inline void sg_reply_expect(struct sg_flow *f, __u8 kind)
 {
+	__u8 tail = f->rq_tail, last = (tail - 1) & (SG_REPLY_QUEUE - 1);
+
 	if (f->flags & SG_FLOW_NO_REPLIES)
 		return;
-	if (f->nreplies >= SG_REPLY_QUEUE) {
-		/* more pipelined than kept: no later reply can be matched */
-		stat_inc(SG_STAT_reply_queue_full);
-		f->flags |= SG_FLOW_NO_REPLIES;
+	/* the same kind again extends the last run, unless TC is on it */
+	if (tail != f->rq_head && (__u8)(tail - 1) != f->rq_head && f->rq_kind[last] == kind &&
+	    f->rq_count[last] < 255) {
+		f->rq_count[last]++;
 		return;
 	}
-	f->replies |= (__u64)(kind & 15) << (4 * (f->nreplies & (SG_REPLY_QUEUE - 1)));
-	f->nreplies++;
+	if ((__u8)(tail - f->rq_head) >= SG_REPLY_QUEUE) {
+		/* more runs pipelined than kept: no later reply can be matched,
+		 * so a refused DATA or STARTTLS would not be seen (said by TC) */
+		stat_inc(SG_STAT_reply_queue_full);
+		f->flags |= SG_FLOW_NO_REPLIES | SG_FLOW_REPLIES_LOST;
+		return;
+	}
+	f->rq_kind[tail & (SG_REPLY_QUEUE - 1)] = kind;
+	f->rq_count[tail & (SG_REPLY_QUEUE - 1)] = 1;
+	f->rq_tail = tail + 1;
+}
+
+/* replies awaited: runs queued and not answered */
+static __always_inline int sg_replies_awaited(const struct sg_flow *f)
+{
+	return f->rq_tail != f->rq_head;
 }
 
 static __always_inline struct sg_flow *sg_flow_create(const struct sg_flow_key *key, __u32 next_seq,

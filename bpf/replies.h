@@ -10,6 +10,8 @@
 #ifndef SG_REPLIES_H
 #define SG_REPLIES_H
 
+static const char sg_what_replies_lost[SG_TOKEN_MAX] =
+	"replies no longer matched to commands: a refused DATA or STARTTLS would not be seen";
 static const char sg_what_refused_data[SG_TOKEN_MAX] =
 	"DATA refused after the client sent more: those bytes were not read as commands";
 
@@ -23,7 +25,7 @@ static const char sg_what_refused_data[SG_TOKEN_MAX] =
 __noinline int sg_reply_g(struct sg_flow *f, const struct sg_flow_key *key, __u32 line)
 {
 	__u32 c = line & 0xff;
-	__u8 kind;
+	__u8 kind, head;
 
 	if (!f || !key)
 		return 0;
@@ -31,15 +33,16 @@ __noinline int sg_reply_g(struct sg_flow *f, const struct sg_flow_key *key, __u3
 		stat_inc(SG_STAT_replies_refused);
 	if (f->flags & SG_FLOW_NO_REPLIES)
 		return 0;
-	if (!f->nreplies) {
+	if (!sg_replies_awaited(f)) {
 		stat_inc(SG_STAT_replies_unmatched);
 		return 0;
 	}
-	kind = f->replies & 15;
+	head = f->rq_head & (SG_REPLY_QUEUE - 1);
+	kind = f->rq_kind[head];
 	/* make bench: every repetition of a reply answers the same command */
-	if (!sg_ignore_seq) {
-		f->replies >>= 4;
-		f->nreplies--;
+	if (!sg_ignore_seq && ++f->rq_used >= f->rq_count[head]) {
+		f->rq_used = 0;
+		f->rq_head++;
 	}
 	switch (kind) {
 	case SG_RK_DATA:
@@ -134,6 +137,17 @@ static long sg_reply_cb(__u32 index, void *vctx)
 	return 0;
 }
 
+/* Reply matching was lost in this flow (too many runs pipelined, or a
+ * reply not read whole): said once, as the session is then read without
+ * the server's verdicts on DATA and STARTTLS. */
+static __always_inline void sg_replies_lost(struct sg_flow *f, const struct sg_flow_key *key)
+{
+	if (!(f->flags & SG_FLOW_REPLIES_LOST))
+		return;
+	f->flags &= ~SG_FLOW_REPLIES_LOST;
+	sg_anomaly(f, key, sg_what_replies_lost);
+}
+
 /* Reads the reply lines of len bytes at packet offset off. */
 static __always_inline void sg_replies(struct __sk_buff *skb, struct sg_flow *f,
 				       const struct sg_flow_key *key, __u32 off, __u32 len)
@@ -142,8 +156,14 @@ static __always_inline void sg_replies(struct __sk_buff *skb, struct sg_flow *f,
 
 	f->srv_pos = off;
 	f->srv_end = off + len;
-	/* 32 x 128 bytes: more than a pulled reply holds */
-	bpf_loop(32, sg_reply_cb, &rs, 0);
+	/* every byte of the segment (a GSO one may hold 64 KiB of replies) */
+	bpf_loop((len + SG_REPLY_STEP - 1) / SG_REPLY_STEP, sg_reply_cb, &rs, 0);
+	if (f->srv_pos < f->srv_end) {
+		/* not all read: where the next line starts is not known */
+		f->flags |= SG_FLOW_NO_REPLIES | SG_FLOW_REPLIES_LOST;
+		f->srv_line_n = 0;
+	}
+	sg_replies_lost(f, key);
 }
 
 #endif

@@ -100,6 +100,7 @@ static __always_inline int sg_segment_end(struct sg_flow *f, const struct sg_pkt
 {
 	int verdict = XDP_PASS;
 
+	sg_replies_lost(f, &pk->key);
 	if (f->flags & SG_FLOW_BLOCKED) {
 		stat_inc(SG_STAT_blocked_packets);
 		verdict = XDP_DROP;
@@ -711,7 +712,7 @@ int sg_tc_egress(struct __sk_buff *skb)
 	}
 	if (skip < pk.payload_len) {
 		f->srv_next_seq = pk.seq + pk.payload_len;
-		if (!f->nreplies || (f->flags & SG_FLOW_NO_REPLIES)) {
+		if (!sg_replies_awaited(f) || (f->flags & SG_FLOW_NO_REPLIES)) {
 			/* nothing awaited (a 421 at a timeout, say): not read, and
 			 * the next reply starts a line */
 			f->srv_line_n = 0;

@@ -157,7 +157,7 @@ enum sg_reply_kind {
 	SG_RK_BDAT,         /* a chunk that is not the last */
 	SG_RK_MSG,          /* the end of a message (CRLF.CRLF, BDAT LAST): queued or not */
 };
-#define SG_REPLY_QUEUE 16   /* replies awaited at once: 4 bits each in a u64 */
+#define SG_REPLY_QUEUE 16   /* runs of replies awaited at once (a run: up to 255 alike) */
 
 /* How TCP checksums of watched segments are checked (sg_config.csum_mode,
  * the config's checksum-validation). A wrong one is not parsed: the server
@@ -196,6 +196,7 @@ enum sg_flow_flags {
 	SG_FLOW_TS        = 1 << 20, /* ts_recent is set */
 	SG_FLOW_TS_OK     = 1 << 21, /* both SYNs carried timestamps: PAWS applies */
 	SG_FLOW_CSUM_LAX  = 1 << 22, /* its SYN's checksum was unfilled: a local sender */
+	SG_FLOW_REPLIES_LOST = 1 << 23, /* reply matching was lost mid-session: said once */
 };
 
 /* MIME: which program reads the current part's bytes; the values are the
@@ -281,7 +282,7 @@ enum sg_mmode {
 	X(recipients_refused) /* RCPT answered 4xx or 5xx */ \
 	X(tls_started)        /* STARTTLS answered 220: the rest is ciphertext */ \
 	X(replies_unmatched)  /* a reply with no command waiting (picked up mid-session) */ \
-	X(reply_queue_full)   /* more commands pipelined than SG_REPLY_QUEUE: replies not matched */ \
+	X(reply_queue_full)   /* more runs of commands pipelined than SG_REPLY_QUEUE: replies not matched */ \
 	X(tcp_discarded)      /* segments the server's TCP discards (no ACK, SYN, ACK of unsent bytes, old timestamp): not read */ \
 	X(retrans_unverified) /* retransmitted bytes not acknowledged by the server and past the ring */ \
 	X(handshakes_refused) /* handshake ACKs that do not answer the server's SYN-ACK: no flow */
@@ -334,8 +335,14 @@ struct sg_flow {
 	__u32 srv_next_seq;  /* next server sequence number (TC egress) */
 	__u32 msgs_accepted; /* messages the server queued (2xx at their end) */
 	__u32 msgs_refused;  /* ... refused (4xx/5xx) */
-	__u64 replies;       /* the reply kinds awaited, 4 bits each, the oldest lowest */
-	__u8 nreplies;       /* how many */
+	/* the replies awaited, oldest first: a ring of runs (a kind and how
+	 * many in a row, RCPTs pipelined), written by XDP at rq_tail and read
+	 * by TC at rq_head, so neither overwrites what the other wrote */
+	__u8 rq_kind[SG_REPLY_QUEUE];
+	__u8 rq_count[SG_REPLY_QUEUE];
+	__u8 rq_tail;        /* XDP's: runs queued (free-running) */
+	__u8 rq_head;        /* TC's: runs answered */
+	__u8 rq_used;        /* TC's: replies taken from the run at rq_head */
 	__u8 srv_line_n;     /* bytes of the server's current line start kept below */
 	__u8 ring_n;         /* valid bytes in ring, ending at next_seq */
 	__u8 pad4;

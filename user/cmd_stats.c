@@ -96,7 +96,7 @@ static void flow_json(struct sg_json *j, const struct flow_row *r, __u64 now)
 	sg_json_kv_uint(j, "alerts", r->v.alerts);
 	sg_json_kv_uint(j, "messages_accepted", r->v.msgs_accepted);
 	sg_json_kv_uint(j, "messages_refused", r->v.msgs_refused);
-	sg_json_kv_uint(j, "replies_awaited", r->v.nreplies);
+	sg_json_kv_uint(j, "replies_awaited", (__u8)(r->v.rq_tail - r->v.rq_head));
 	sg_json_kv_uint(j, "idle_ms", r->v.last_ns && now > r->v.last_ns ?
 					      (now - r->v.last_ns) / 1000000 : 0);
 	sg_json_end_object(j);

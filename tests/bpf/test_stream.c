@@ -492,7 +492,7 @@ static void test_handshake(struct harness *h)
 	      "an ACK of something else than the SYN-ACK creates no flow");
 	s.srv_seq -= 4999;
 	opt_seg(&s, 0, s.seq, 0x10, "", -1, 0, 0);
-	CHECK(sess_flow(&s, &f) == 0 && f.nreplies == 1,
+	CHECK(sess_flow(&s, &f) == 0 && f.rq_tail - f.rq_head == 1,
 	      "the ACK of the SYN-ACK creates it, awaiting the greeting");
 
 	/* STARTTLS in the handshake's last segment: the greeting's 220 is not
@@ -584,7 +584,7 @@ static void test_lifetime(struct harness *h)
 	opt_seg(&s, 1, s.srv_seq, 0x12, "", -1, 0, 0);
 	s.srv_seq++;
 	seg(&s, s.seq, "", 0, 0x10, CS_GOOD);
-	CHECK(sess_flow(&s, &f) == 0 && !(f.flags & SG_FLOW_MIDSTREAM) && f.nreplies == 1,
+	CHECK(sess_flow(&s, &f) == 0 && !(f.flags & SG_FLOW_MIDSTREAM) && f.rq_tail - f.rq_head == 1,
 	      "the handshake's ACK creates it, at the stream's start");
 	sess_reply(&s, "220 relay.test ESMTP\r\n");
 	sess_send_str(&s, "EHLO a.test\r\nMAIL FROM:<a@outside.test>\r\nRCPT TO:<b@x.test>\r\n"
@@ -602,7 +602,7 @@ static void test_lifetime(struct harness *h)
 	CHECK(sess_flow(&s, &f) == 0 && f.msgs_accepted == 1 && f.msgs_refused == 1 &&
 	      f.recipients == 2 && DELTA(h, recipients_refused) == 1 &&
 	      DELTA(h, messages_accepted) == 1 && DELTA(h, messages_refused) == 1 &&
-	      f.nreplies == 0,
+	      f.rq_tail == f.rq_head,
 	      "pipelined replies matched: 1 message queued, 1 refused, 1 recipient refused");
 	/* a retransmitted reply is not read twice */
 	s.srv_seq -= 20;
@@ -642,6 +642,46 @@ static void test_lifetime(struct harness *h)
 	CHECK(sess_flow(&s, &f) == 0 && (f.flags & SG_FLOW_MIDSTREAM) &&
 	      (f.flags & SG_FLOW_NO_REPLIES) && f.phase == SG_PHASE_DATA,
 	      "mid-session pickup: replies not matched (DATA stays, read as message)");
+}
+
+/* many pipelined commands: runs of the same kind take one slot; past
+ * SG_REPLY_QUEUE runs, matching is lost and that is said */
+static void test_pipelined_runs(struct harness *h)
+{
+	char cmds[2048] = "", replies[2048] = "";
+	struct sess s;
+	struct sg_flow f;
+
+	start(h, &s);
+	for (int i = 0; i < 30; i++) {
+		strcat(cmds, "RSET\r\n");
+		strcat(replies, "250 Ok\r\n");
+	}
+	strcat(cmds, "MAIL FROM:<a@outside.test>\r\n");
+	for (int i = 0; i < 40; i++)
+		strcat(cmds, "RCPT TO:<n@corp.example>\r\n");
+	strcat(cmds, "DATA\r\n");
+	sess_send_str(&s, cmds);
+	strcat(replies, "250 Ok\r\n");
+	for (int i = 0; i < 40; i++)
+		strcat(replies, "550 5.1.1 no\r\n");
+	strcat(replies, "554 5.5.1 no valid recipients\r\n");
+	sess_reply(&s, replies);
+	sess_send_str(&s, FORGED);
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM) == 1 &&
+	      h_alerts(h, SG_REASON_STREAM_ANOMALY, -1) == 0 && sess_flow(&s, &f) == 0 &&
+	      f.recipients == 0,
+	      "30 RSETs, 40 refused RCPTs, DATA refused, pipelined: all matched");
+
+	/* kinds alternating: more runs than kept */
+	start(h, &s);
+	cmds[0] = 0;
+	for (int i = 0; i < 10; i++)
+		strcat(cmds, "RCPT TO:<a@corp.example>\r\nNOOP\r\n");
+	sess_send_str(&s, cmds);
+	CHECK(h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1 && sess_flow(&s, &f) == 0 &&
+	      (f.flags & SG_FLOW_NO_REPLIES),
+	      "20 runs pipelined: replies no longer matched, and said");
 }
 
 /* what could end the reading though the server's kernel did not take it */
@@ -774,6 +814,7 @@ int main(void)
 	test_lifetime(&h);
 	test_starttls(&h);
 	test_false_ends(&h);
+	test_pipelined_runs(&h);
 	test_syn_flood(&h);
 	h_close(&h);
 	return check_done();
