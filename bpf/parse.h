@@ -13,7 +13,7 @@
 #define ETH_P_8021Q_BE  bpf_htons(0x8100)
 #define ETH_P_8021AD_BE bpf_htons(0x88A8)
 #define SG_IPPROTO_TCP  6
-#define SG_MAX_V6_EXT   6   /* extension headers walked before giving up */
+#define SG_MAX_V6_EXT   8   /* extension headers walked; a longer chain is malformed */
 
 enum sg_parse_err {
 	SG_PARSE_OK = 0,
@@ -34,6 +34,7 @@ struct sg_pkt {
 	__u8 tcp_flags;
 	__u8 frag_first;         /* SG_PARSE_FRAG: this is the first fragment */
 	__u8 v6;                 /* an IPv6 packet (for the checksum's pseudo-header) */
+	__u8 v6_opts;            /* it carries hop-by-hop or destination options */
 	__u8 doff;               /* TCP header length, bytes */
 	__u32 l3_off;            /* IP header offset from data */
 };
@@ -111,12 +112,26 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off, str
 	return SG_PARSE_OK;
 }
 
+/* the six option bytes of an 8-byte hop-by-hop or destination options
+ * header at off: all Pad1, or one PadN over them */
+static __always_inline int sg_v6_padding(void *data, void *data_end, __u32 off)
+{
+	__u8 *o = data + (off & 0x3fff);
+
+	if ((void *)(o + 8) > data_end)
+		return 0;
+	if (o[2] == 1 && o[3] == 4)
+		return 1;
+	return !(o[2] | o[3] | o[4] | o[5] | o[6] | o[7]);
+}
+
 static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, struct sg_pkt *pk,
 				      __u32 *l3_end, int whole)
 {
 	struct ipv6hdr *ip6 = data + off;
 	__u8 nh;
 	__u32 l4;
+	int frag = 0;
 
 	if ((void *)(ip6 + 1) > data_end)
 		return SG_PARSE_BAD;
@@ -138,14 +153,22 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, str
 
 		if (nh == SG_IPPROTO_TCP) {
 			pk->l4_off = l4;
-			return SG_PARSE_OK;
+			return frag ? SG_PARSE_FRAG : SG_PARSE_OK;
 		}
 		if ((void *)(ext + 1) > data_end)
 			return SG_PARSE_BAD;
 		switch (nh) {
 		case 0:   /* hop-by-hop */
-		case 43:  /* routing */
 		case 60:  /* destination options */
+			/* options Linux may act on (or drop the packet for):
+			 * SMTP never needs them, so the segment is not read;
+			 * an 8-byte header of padding only (Pad1s, one PadN)
+			 * is read */
+			if (ext->len || !sg_v6_padding(data, data_end, l4))
+				pk->v6_opts = 1;
+			l4 += (ext->len + 1) * 8;
+			break;
+		case 43:  /* routing */
 			l4 += (ext->len + 1) * 8;
 			break;
 		case 51:  /* AH: length in 4-byte units, minus 2 */
@@ -158,9 +181,14 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, str
 				l4 += 8;
 				break;
 			}
+			/* a fragment: of TCP or not, the first one names the
+			 * ports after whatever headers follow it */
 			pk->frag_first = !(ext->frag_off & bpf_htons(0xfff8));
-			pk->l4_off = l4 + 8; /* where a first fragment's ports are */
-			return ext->nh == SG_IPPROTO_TCP ? SG_PARSE_FRAG : SG_PARSE_NOT_TCP;
+			if (!pk->frag_first)
+				return SG_PARSE_FRAG;
+			frag = 1;
+			l4 += 8;
+			break;
 		default:
 			return SG_PARSE_NOT_TCP;
 		}

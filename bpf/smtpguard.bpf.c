@@ -76,6 +76,10 @@ static __always_inline int sg_not_parsed(int err, struct sg_pkt *pk, struct sg_c
 		break;
 	default:
 		stat_inc(SG_STAT_malformed);
+		/* an IPv6 header chain longer than is walked could hide a
+		 * session's segments: under stream_anomaly block, not let in */
+		if (pk->v6 && cfg && cfg->actions[SG_REASON_STREAM_ANOMALY & 7] == SG_ACTION_BLOCK)
+			return XDP_DROP;
 	}
 	return XDP_PASS;
 }
@@ -306,6 +310,13 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	if ((pk->payload_len || (fl & (TCPF_RST | TCPF_FIN))) && f->phase != SG_PHASE_CLOSED &&
 	    !csum_done && !sg_csum_ok(ctx, pk, cfg, sg_flow_lax(f)))
 		return XDP_PASS;
+	if (pk->v6_opts && f->phase != SG_PHASE_CLOSED) {
+		/* IPv6 options the kernel may drop the packet for: not read,
+		 * and said (a RST carrying them does not end the reading) */
+		stat_inc(SG_STAT_tcp_discarded);
+		sg_anomaly(f, &pk->key, sg_what_v6opts);
+		return f->flags & SG_FLOW_BLOCKED ? XDP_DROP : XDP_PASS;
+	}
 	if (fl & TCPF_RST) {
 		/* the kernel takes a RST only at the expected sequence (RFC 5961);
 		 * one that could not reset the session must not blind us */

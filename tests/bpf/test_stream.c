@@ -684,6 +684,36 @@ static void test_pipelined_runs(struct harness *h)
 	      "20 runs pipelined: replies no longer matched, and said");
 }
 
+/* IPv6 options Linux may drop a packet for: not read, said; an 8-byte
+ * header of padding is read */
+static void test_v6_options(struct harness *h)
+{
+	const char *v6 = "2001:db8:bad::9", *srv = "2001:db8:25::25";
+	__u8 fr[PKT_MAX];
+	struct pkt_spec ps;
+	struct sess s;
+	int n;
+
+	h->nev = 0;
+	sess_init(&s, h, v6, srv, next_port++);
+	sess_syn(&s);
+	s.ps.v6_ext = 1;
+	sess_send_str(&s, "EHLO a.test\r\n");
+	ps = s.ps;
+	ps.seq = s.seq;
+	ps.ack = s.srv_seq;
+	n = pkt_build(fr, &ps, FORGED, strlen(FORGED));
+	/* the destination options header (after hop-by-hop): an option of
+	 * type 0x80 ("discard, send an ICMP") instead of its PadN */
+	fr[14 + 40 + 8 + 2] = 0x80;
+	MARK(h);
+	h_xdp(h, fr, n);
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1) == 0 &&
+	      h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1 &&
+	      DELTA(h, tcp_discarded) == 1,
+	      "IPv6 destination options other than padding: not read, a stream_anomaly");
+}
+
 /* what could end the reading though the server's kernel did not take it */
 static void test_false_ends(struct harness *h)
 {
@@ -814,6 +844,7 @@ int main(void)
 	test_lifetime(&h);
 	test_starttls(&h);
 	test_false_ends(&h);
+	test_v6_options(&h);
 	test_pipelined_runs(&h);
 	test_syn_flood(&h);
 	h_close(&h);

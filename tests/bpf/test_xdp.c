@@ -476,7 +476,7 @@ static void test_sources_and_families(struct harness *h)
 		s.ps.dport = v[i].port;
 		sess_syn(&s);
 		sess_send_str(&s, "MAIL FROM:<ceo@corp.example>\r\n");
-		CHECK_EQ_INT(h->nev, 1, v[i].name);
+		CHECK(h->nev == 1 && h->ev[0].where == SG_WHERE_MAIL_FROM, v[i].name);
 	}
 }
 
