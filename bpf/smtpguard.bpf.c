@@ -59,6 +59,16 @@ static __always_inline int sg_not_parsed(int err, struct sg_pkt *pk, struct sg_c
 		 * them could hide its commands: said once for the flow. */
 		if (pk->frag_first && cfg && sg_port_watched(cfg, pk->key.dport)) {
 			struct sg_flow *f = bpf_map_lookup_elem(&sg_flows, &pk->key);
+			struct sg_syn *syn;
+
+			/* a session fragmented from its first segment on: its
+			 * SYN started it (so the anomaly has a flow to be said of) */
+			if (!f && (syn = bpf_map_lookup_elem(&sg_syns, &pk->key))) {
+				__u32 first = syn->isn + 1;
+
+				bpf_map_delete_elem(&sg_syns, &pk->key);
+				f = sg_flow_create(&pk->key, first, 0);
+			}
 
 			stat_inc(SG_STAT_ip_fragment);
 			/* block: without its first fragment the packet is never
@@ -209,8 +219,7 @@ static __always_inline int sg_client_syn(struct xdp_md *ctx, struct sg_flow *f,
 
 /* The first packet after the SYN (the handshake's ACK, or data): the flow
  * starts at the stream's first byte if the SYN was seen (a first segment
- * past it is then a gap), else mid-stream (it began before smtpguard was
- * loaded, or its SYN was evicted from sg_syns). When the TC program saw the
+ * past it is then a gap). When the TC program saw the
  * server's SYN-ACK, only an ACK of it starts the flow (as only that one
  * completes the handshake), and the server's greeting is awaited. */
 static __always_inline struct sg_flow *sg_flow_start(const struct sg_pkt *pk)
@@ -246,9 +255,11 @@ static __always_inline struct sg_flow *sg_flow_start(const struct sg_pkt *pk)
 		}
 		return f;
 	}
-	if (!pk->payload_len)
-		return NULL;
-	return sg_flow_create(&pk->key, pk->seq, 1);
+	/* no SYN seen: the session is picked up when the server answers it
+	 * (sg_tc_egress), which a spoofed segment never gets */
+	if (pk->payload_len)
+		stat_inc(SG_STAT_pickups_waiting);
+	return NULL;
 }
 
 static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *pk,
@@ -335,6 +346,12 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		sg_anomaly(f, &pk->key, sg_what_urgent);
 		if (f->flags & SG_FLOW_BLOCKED)
 			return sg_segment_end(f, pk);
+	}
+	if (pk->payload_off + pk->payload_len > SG_POS_MASK) {
+		/* past what positions reach (generic XDP after GRO): not read */
+		stat_inc(SG_STAT_parse_budget);
+		sg_anomaly(f, &pk->key, sg_what_too_big);
+		return sg_segment_end(f, pk);
 	}
 	if (pk->payload_len && f->phase != SG_PHASE_CLOSED) {
 		skip = sg_stream_position(ctx, f, pk, cfg);
@@ -663,6 +680,27 @@ static __always_inline void sg_syn_answered(struct __sk_buff *skb, const struct 
 		syn->flags &= ~SG_SYN_SRV_TS;
 }
 
+/* A session that began before smtpguard was loaded (or whose SYN was pushed
+ * out of sg_syns): picked up when the server replies on it, which proves it
+ * exists (a spoofed client segment only draws a RST), and where its client
+ * stream stands (what the server acknowledges). Created mid-stream: the
+ * reading starts at the next line, the replies owed are not known. */
+static __always_inline void sg_pickup(const struct sg_flow_key *key, const struct sg_pkt *pk)
+{
+	struct sg_flow *f;
+
+	/* a reply, not the ACKs and FIN that end a session (its entry gone) */
+	if ((pk->tcp_flags & (TCPF_RST | TCPF_SYN | TCPF_FIN)) || !(pk->tcp_flags & TCPF_ACK) ||
+	    !pk->payload_len || bpf_map_lookup_elem(&sg_syns, key))
+		return;
+	f = sg_flow_create(key, pk->ack, 1);
+	if (!f)
+		return;
+	f->srv_next_seq = pk->seq + pk->payload_len;
+	f->srv_acked = pk->ack;
+	f->flags |= SG_FLOW_SRV_SEQ | SG_FLOW_SRV_SEEN;
+}
+
 /* The server's side of a watched session: its reply lines (replies.h), in
  * stream order (a retransmitted reply is not read twice), and its FIN or
  * RST ending the session. */
@@ -692,6 +730,8 @@ int sg_tc_egress(struct __sk_buff *skb)
 	if (!f) {
 		if ((pk.tcp_flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))
 			sg_syn_answered(skb, &key, &pk);
+		else
+			sg_pickup(&key, &pk);
 		return TC_ACT_OK;
 	}
 	if ((pk.tcp_flags & TCPF_ACK) &&

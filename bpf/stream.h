@@ -26,6 +26,8 @@ static const char sg_what_after_fin[SG_TOKEN_MAX] =
 	"data after the client's FIN: the server did not take it, or the stream was spoofed";
 static const char sg_what_v6opts[SG_TOKEN_MAX] =
 	"IPv6 hop-by-hop or destination options: the server may drop the packet; not read";
+static const char sg_what_too_big[SG_TOKEN_MAX] =
+	"a packet larger than the parser reaches (GRO in generic XDP?): not read";
 static const char sg_what_urgent[SG_TOKEN_MAX] =
 	"TCP urgent data: the server takes a byte out of the stream that was read in it";
 

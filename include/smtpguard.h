@@ -224,7 +224,7 @@ enum sg_mmode {
 	X(watched_packets) \
 	X(watched_bytes)      /* client TCP payload bytes parsed */ \
 	X(flows_new) \
-	X(flows_midstream)    /* flows picked up without their SYN */ \
+	X(flows_midstream)    /* flows picked up without their SYN (when the server sent on them) */ \
 	X(flows_closed) \
 	X(flow_table_full)    /* a flow could not be created */ \
 	X(commands) \
@@ -285,7 +285,8 @@ enum sg_mmode {
 	X(reply_queue_full)   /* more runs of commands pipelined than SG_REPLY_QUEUE: replies not matched */ \
 	X(tcp_discarded)      /* segments the server's TCP discards (no ACK, SYN, ACK of unsent bytes, old timestamp): not read */ \
 	X(retrans_unverified) /* retransmitted bytes not acknowledged by the server and past the ring */ \
-	X(handshakes_refused) /* handshake ACKs that do not answer the server's SYN-ACK: no flow */
+	X(handshakes_refused) /* handshake ACKs that do not answer the server's SYN-ACK: no flow */ \
+	X(pickups_waiting)    /* client data of a session not seen starting: read once the server answers */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {

@@ -633,9 +633,21 @@ static void test_lifetime(struct harness *h)
 	CHECK(sess_flow(&s, &f) != 0 && DELTA(h, flows_freed) == 1,
 	      "the server's FIN after it frees the entry");
 
+	/* segments of a session never seen starting: no flow until the server
+	 * sends on it (a flood of spoofed ones evicts nothing) */
+	h->nev = 0;
+	MARK(h);
+	for (int i = 0; i < 100; i++) {
+		sess_init(&s, h, OUTSIDE, RELAY, 50000 + i);
+		sess_send_str(&s, FORGED);
+	}
+	CHECK(h->nev == 0 && DELTA(h, flows_midstream) == 0 && DELTA(h, pickups_waiting) == 100,
+	      "100 segments of sessions never seen starting: no flow, counted");
+
 	/* picked up mid-session: the replies owed are unknown, not guessed */
 	h->nev = 0;
 	sess_init(&s, h, OUTSIDE, RELAY, next_port++);
+	sess_reply(&s, "250 2.1.0 Ok\r\n");
 	sess_send_str(&s, "NOOP\r\nDATA\r\n");
 	sess_reply(&s, "250 ok\r\n554 no\r\n");
 	sess_send_str(&s, FORGED);

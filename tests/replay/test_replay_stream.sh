@@ -253,7 +253,9 @@ fi
 # 7. Mid-stream pickup (no SYN seen: a session older than the programs, or
 # its SYN evicted): the first segment begins inside a line, which must not
 # be read as a command; the next whole line is.
-if run midstream alert "$(one 40012 '"om:<ceo@corp.example>\r\nMAIL FROM:<x@corp.example>\r\n"' '"handshake": "none"')" &&
+# (picked up when the server sends on the session: a reply to a command sent
+# before the capture began)
+if run midstream alert "$(one 40012 '{"server": "250 2.1.0 Ok\r\n"}, "om:<ceo@corp.example>\r\nMAIL FROM:<x@corp.example>\r\n"' '"handshake": "none"')" &&
 	[ "$(alerts midstream v)" = "${MF}[x@corp.example]=1" ] && [ "$(ctr midstream flows_midstream)" = 1 ]; then
 	pass "picked up mid-stream: the partial line skipped, the next MAIL FROM alerts (x@corp.example), flows_midstream 1"
 else
