@@ -12,6 +12,7 @@
 #define SG_STREAM_H
 
 #define SG_CSUM_CHUNK 512 /* bpf_csum_diff takes at most 512 bytes a call */
+#define SG_CSUM_MAX 9216 /* a segment's length the sum reaches: a 9000-byte jumbo frame */
 
 /* what an anomaly alert says, as its value */
 static const char sg_what_gap[SG_TOKEN_MAX] =
@@ -50,7 +51,7 @@ static __always_inline int sg_csum_copy(struct xdp_md *ctx, __u32 off, __u32 n, 
 	d = bpf_map_lookup_elem(&sg_decoded, &zero);
 	if (!d)
 		return -1;
-	for (int i = 0; i < SG_DEC_SIZE / SG_CSUM_CHUNK; i++) {
+	for (int i = 0; i < SG_CSUM_MAX / SG_CSUM_CHUNK; i++) {
 		__u32 k = n - done;
 
 		if (!k || done >= n)
@@ -130,9 +131,9 @@ __noinline int sg_csum_fold(struct xdp_md *ctx, __u32 off, __u32 len, __u32 seed
 	__u32 done = 0;
 	__s64 s = seed;
 
-	if (!ctx || len > SG_DEC_SIZE - 8)
+	if (!ctx || len > SG_CSUM_MAX)
 		return -1;
-	for (int i = 0; i < SG_DEC_SIZE / SG_CSUM_CHUNK; i++) {
+	for (int i = 0; i < SG_CSUM_MAX / SG_CSUM_CHUNK; i++) {
 		void *data = (void *)(long)ctx->data;
 		void *data_end = (void *)(long)ctx->data_end;
 		__u8 *p = data + ((off + done) & SG_POS_MASK);
