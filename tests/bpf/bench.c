@@ -227,7 +227,8 @@ static void stream_costs(struct harness *h, struct bcase *cases, int n)
 
 	printf("checksum (ns per packet, median; checksum-validation yes vs no):\n");
 	for (int i = 0; i < n; i++) {
-		if (strcmp(cases[i].name, "MAIL miss 45B") && strcmp(cases[i].name, "DATA body 1448B") &&
+		if (strcmp(cases[i].name, "RCPT 40B") && strcmp(cases[i].name, "EHLO 24B") &&
+		    strcmp(cases[i].name, "MAIL miss 45B") && strcmp(cases[i].name, "DATA body 1448B") &&
 		    strcmp(cases[i].name, "body b64 HTML"))
 			continue;
 		snprintf(conf, sizeof(conf), "%schecksum-validation no\n", bench_policy);
