@@ -46,25 +46,15 @@ __noinline int sg_reply_g(struct sg_flow *f, const struct sg_flow_key *key, __u3
 	}
 	switch (kind) {
 	case SG_RK_DATA:
-		if ((c != '4' && c != '5') || f->phase != SG_PHASE_DATA)
-			break;
-		/* refused: the client stays in the command phase; if it sent more
-		 * after DATA, those were commands that were read as message */
-		if (f->next_seq != f->data_seq) {
-			stat_inc(SG_STAT_refused_after_pipelining);
-			sg_anomaly(f, key, sg_what_refused_data);
-			/* go on at the next line, or here if a line just ended */
-			f->state = f->mstate == SG_M_H_LS || f->mstate == SG_M_H_BLS ||
-					   f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ?
-					   SG_S_L_START : SG_S_S_SKIP;
-		} else {
-			f->state = SG_S_L_START;
+		/* refused: XDP takes it up at the client's next segment */
+		if (c == '4' || c == '5') {
+			f->data_refused_seq = f->data_seq;
+			f->data_refused_n++;
 		}
-		f->phase = SG_PHASE_COMMAND;
 		break;
 	case SG_RK_STARTTLS:
 		if ((line & 0xffffff) == SG_CODE('2', '2', '0')) {
-			f->phase = SG_PHASE_TLS; /* what follows is ciphertext */
+			f->srv_tls = 1; /* what follows is ciphertext */
 			stat_inc(SG_STAT_tls_started);
 		}
 		break;
@@ -81,8 +71,7 @@ __noinline int sg_reply_g(struct sg_flow *f, const struct sg_flow_key *key, __u3
 		if (c == '4' || c == '5') {
 			/* not a recipient: the counts (and rate limits) say so */
 			stat_inc(SG_STAT_recipients_refused);
-			if (f->recipients)
-				f->recipients--;
+			f->rcpt_refused++;
 			sg_source_count(key, 0, -1, 0);
 		}
 		break;
@@ -135,6 +124,32 @@ static long sg_reply_cb(__u32 index, void *vctx)
 		}
 	}
 	return 0;
+}
+
+/* The server's verdicts TC recorded, taken up by XDP before it reads the
+ * client's next segment: a refused DATA returns the session to commands
+ * (if the client had sent more after DATA, those were commands that were
+ * read as message: said), an accepted STARTTLS makes the rest ciphertext. */
+static __always_inline void sg_replies_apply(struct sg_flow *f, const struct sg_flow_key *key)
+{
+	if (f->srv_tls && f->phase != SG_PHASE_TLS && f->phase != SG_PHASE_CLOSED)
+		f->phase = SG_PHASE_TLS;
+	if (f->data_refused_n == f->data_refused_seen)
+		return;
+	f->data_refused_seen = f->data_refused_n;
+	if (f->phase != SG_PHASE_DATA || f->data_seq != f->data_refused_seq)
+		return;
+	if (f->next_seq != f->data_seq) {
+		stat_inc(SG_STAT_refused_after_pipelining);
+		sg_anomaly(f, key, sg_what_refused_data);
+		/* go on at the next line, or here if a line just ended */
+		f->state = f->mstate == SG_M_H_LS || f->mstate == SG_M_H_BLS ||
+				   f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ?
+				   SG_S_L_START : SG_S_S_SKIP;
+	} else {
+		f->state = SG_S_L_START;
+	}
+	f->phase = SG_PHASE_COMMAND;
 }
 
 /* Reply matching was lost in this flow (too many runs pipelined, or a

@@ -297,6 +297,7 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	f->packets++;
 	f->bytes += pk->payload_len;
 	f->last_ns = bpf_ktime_get_coarse_ns();
+	sg_replies_apply(f, &pk->key);
 	if (f->flags & SG_FLOW_BLOCKED) {
 		stat_inc(SG_STAT_blocked_packets);
 		return XDP_DROP;
@@ -768,7 +769,7 @@ int sg_tc_egress(struct __sk_buff *skb)
 			 * the next reply starts a line */
 			f->srv_line_n = 0;
 			f->srv_line = 0;
-		} else if (f->phase != SG_PHASE_TLS && f->phase != SG_PHASE_CLOSED) {
+		} else if (!f->srv_tls && f->phase != SG_PHASE_CLOSED) {
 			/* linear for direct access, only when a reply is awaited:
 			 * pulling unclones, a copy of the skb */
 			bpf_skb_pull_data(skb, pk.payload_off + pk.payload_len);

@@ -350,6 +350,14 @@ struct sg_flow {
 	__u32 srv_line;      /* the first bytes of a reply line cut by a segment end */
 	__u16 srv_pos;       /* scan position in the current server packet (scratch) */
 	__u16 srv_end;       /* its payload's end (scratch) */
+	/* the server's verdicts, written by TC only and taken up by XDP at the
+	 * client's next segment (two CPUs must not both write phase and state) */
+	__u32 data_refused_seq; /* the DATA refused last: its data_seq */
+	__u32 rcpt_refused;  /* RCPT commands refused (recipients counts them all) */
+	__u8 data_refused_n; /* DATA refusals (TC's count) */
+	__u8 data_refused_seen; /* ... taken up (XDP's) */
+	__u8 srv_tls;        /* STARTTLS was answered 220 */
+	__u8 pad7;
 	__u32 ts_recent;     /* the client's timestamp the server keeps (PAWS) */
 	__u32 srv_acked;     /* the server's last ACK: what its TCP has taken (TC) */
 	__u8 ring[32];       /* the last client bytes parsed, at ring[seq & 31]: a

@@ -94,6 +94,7 @@ static void flow_json(struct sg_json *j, const struct flow_row *r, __u64 now)
 	sg_json_kv_uint(j, "messages", r->v.messages);
 	sg_json_kv_uint(j, "recipients", r->v.recipients);
 	sg_json_kv_uint(j, "alerts", r->v.alerts);
+	sg_json_kv_uint(j, "recipients_refused", r->v.rcpt_refused);
 	sg_json_kv_uint(j, "messages_accepted", r->v.msgs_accepted);
 	sg_json_kv_uint(j, "messages_refused", r->v.msgs_refused);
 	sg_json_kv_uint(j, "replies_awaited", (__u8)(r->v.rq_tail - r->v.rq_head));
