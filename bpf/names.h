@@ -182,8 +182,8 @@ static const char sg_what_unread[SG_TOKEN_MAX] =
 /* A stream anomaly: always counted by the caller; one alert per flow at
  * most, so that plain packet loss or a noisy client cannot flood the
  * operator (and the ring). */
-static __always_inline void sg_anomaly(struct sg_flow *f, const struct sg_flow_key *key,
-				       const char what[SG_TOKEN_MAX])
+static __always_inline void sg_anomaly_as(struct sg_flow *f, const struct sg_flow_key *key,
+					  const char what[SG_TOKEN_MAX], int may_block)
 {
 	struct sg_config *cfg = config_get();
 	enum sg_action action;
@@ -194,10 +194,18 @@ static __always_inline void sg_anomaly(struct sg_flow *f, const struct sg_flow_k
 	action = cfg->actions[SG_REASON_STREAM_ANOMALY & 7];
 	if (action == SG_ACTION_OFF)
 		return;
+	if (action == SG_ACTION_BLOCK && !may_block)
+		action = SG_ACTION_ALERT;
 	if (action == SG_ACTION_BLOCK)
 		f->flags |= SG_FLOW_BLOCKED;
 	if (sg_alert_allowed(f))
 		sg_emit(f, key, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM, action, NULL, what);
+}
+
+static __always_inline void sg_anomaly(struct sg_flow *f, const struct sg_flow_key *key,
+				       const char what[SG_TOKEN_MAX])
+{
+	sg_anomaly_as(f, key, what, 1);
 }
 
 #endif

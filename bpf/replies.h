@@ -46,10 +46,16 @@ __noinline int sg_reply_g(struct sg_flow *f, const struct sg_flow_key *key, __u3
 	}
 	switch (kind) {
 	case SG_RK_DATA:
-		/* refused: XDP takes it up at the client's next segment */
+		/* refused: XDP takes it up at the client's next segment. Bytes
+		 * the client sent after DATA were commands, read as message:
+		 * said now (the message they made may have ended already) */
 		if (c == '4' || c == '5') {
 			f->data_refused_seq = f->data_seq;
 			f->data_refused_n++;
+			if (f->next_seq != f->data_seq) {
+				stat_inc(SG_STAT_refused_after_pipelining);
+				sg_anomaly(f, key, sg_what_refused_data);
+			}
 		}
 		break;
 	case SG_RK_STARTTLS:
@@ -140,8 +146,6 @@ static __always_inline void sg_replies_apply(struct sg_flow *f, const struct sg_
 	if (f->phase != SG_PHASE_DATA || f->data_seq != f->data_refused_seq)
 		return;
 	if (f->next_seq != f->data_seq) {
-		stat_inc(SG_STAT_refused_after_pipelining);
-		sg_anomaly(f, key, sg_what_refused_data);
 		/* go on at the next line, or here if a line just ended */
 		f->state = f->mstate == SG_M_H_LS || f->mstate == SG_M_H_BLS ||
 				   f->mstate == SG_M_B_LS || f->mstate == SG_M_B_BLS ?

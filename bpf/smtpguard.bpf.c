@@ -168,35 +168,24 @@ static __always_inline void sg_smtp_parse(struct xdp_md *ctx, struct sg_flow *f,
 	}
 }
 
-/* A SYN: remembered in sg_syns, not in sg_flows (see maps.h), if the
- * server's kernel takes it (its checksum). A SYN for a flow that carries
- * data must not reset it, nor its block. A SYN sent again keeps what the
- * server's SYN-ACK said, and cannot make a session lax about checksums. */
-static __always_inline int sg_client_syn(struct xdp_md *ctx, struct sg_flow *f,
-					 const struct sg_pkt *pk, const struct sg_config *cfg)
+/* Records a SYN the server's kernel takes (its checksum) in sg_syns. A
+ * SYN sent again keeps what the server's SYN-ACK said, and cannot make a
+ * session lax about checksums. */
+static __always_inline void sg_syn_keep(struct xdp_md *ctx, const struct sg_pkt *pk,
+					const struct sg_config *cfg)
 {
 	struct sg_syn syn = { .isn = pk->seq }, *old;
 	__s64 tsval;
 	int form;
 
-	if (sg_source_blocked(pk, cfg)) {
-		stat_inc(SG_STAT_blocked_syns);
-		return XDP_DROP;
-	}
-	if (f && f->phase != SG_PHASE_CLOSED) {
-		stat_inc(SG_STAT_syn_on_open_flow);
-		return f->flags & SG_FLOW_BLOCKED ? XDP_DROP : XDP_PASS;
-	}
 	form = cfg->csum_mode == SG_CSUM_OFF ? SG_CF_GOOD : sg_csum_form(ctx, pk);
 	if (form == SG_CF_UNFILLED && cfg->csum_mode != SG_CSUM_OFFLOAD_OK &&
 	    !(cfg->csum_mode == SG_CSUM_AUTO && sg_csum_lax_if(ctx, cfg)))
 		form = SG_CF_BAD;
 	if (form == SG_CF_BAD) {
 		stat_inc(SG_STAT_csum_bad);
-		return XDP_PASS;
+		return;
 	}
-	if (f) /* the port is used again: the old session is over */
-		sg_flow_free(f, &pk->key);
 	tsval = sg_tcp_tsval(ctx, pk->l4_off, pk->doff);
 	syn.ts_ns = bpf_ktime_get_coarse_ns();
 	syn.flags = (tsval >= 0 ? SG_SYN_TS : 0) | (form == SG_CF_UNFILLED ? SG_SYN_LAX : 0);
@@ -206,14 +195,39 @@ static __always_inline int sg_client_syn(struct xdp_md *ctx, struct sg_flow *f,
 		if (!(old->flags & SG_SYN_LAX))
 			syn.flags &= ~SG_SYN_LAX;
 		if (old->flags & SG_SYN_ANSWERED)
-			return XDP_PASS; /* the server's answer says which SYN it took */
+			return; /* the server's answer says which SYN it took */
 		bpf_map_update_elem(&sg_syns, &pk->key, &syn, BPF_ANY);
-		return XDP_PASS;
+		return;
 	}
 	/* counted once: syns_tracked - handshakes - the entries left is what
 	 * newer SYNs evicted (smtpguard status) */
 	if (!bpf_map_update_elem(&sg_syns, &pk->key, &syn, BPF_NOEXIST))
 		stat_inc(SG_STAT_syns_tracked);
+}
+
+/* A SYN: remembered in sg_syns, not in sg_flows (see maps.h), if the
+ * server's kernel takes it (its checksum). A SYN for a flow that carries
+ * data must not reset it, nor its block. A SYN sent again keeps what the
+ * server's SYN-ACK said, and cannot make a session lax about checksums. */
+static __always_inline int sg_client_syn(struct xdp_md *ctx, struct sg_flow *f,
+					 const struct sg_pkt *pk, const struct sg_config *cfg)
+{
+	if (sg_source_blocked(pk, cfg)) {
+		stat_inc(SG_STAT_blocked_syns);
+		return XDP_DROP;
+	}
+	if (f && !(f->flags & (SG_FLOW_CLI_FIN | SG_FLOW_SRV_FIN)) && f->phase != SG_PHASE_CLOSED) {
+		/* a SYN on an open session: kept aside (sg_syns), and if the
+		 * server answers it with a SYN-ACK, the old session is over
+		 * (sg_tc_egress); the open session is not reset by it */
+		stat_inc(SG_STAT_syn_on_open_flow);
+		if (!(f->flags & SG_FLOW_BLOCKED))
+			sg_syn_keep(ctx, pk, cfg);
+		return f->flags & SG_FLOW_BLOCKED ? XDP_DROP : XDP_PASS;
+	}
+	if (f) /* the port is used again: the old session is over */
+		sg_flow_free(f, &pk->key);
+	sg_syn_keep(ctx, pk, cfg);
 	return XDP_PASS;
 }
 
@@ -332,7 +346,8 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	if (fl & TCPF_RST) {
 		/* the kernel takes a RST only at the expected sequence (RFC 5961);
 		 * one that could not reset the session must not blind us */
-		if (pk->seq != f->next_seq && !sg_ignore_seq) {
+		if (pk->seq != f->next_seq && !sg_ignore_seq &&
+		    !((f->flags & SG_FLOW_CLI_FIN) && pk->seq == f->next_seq + 1)) {
 			stat_inc(SG_STAT_rst_ignored);
 			return XDP_PASS;
 		}
@@ -733,6 +748,17 @@ int sg_tc_egress(struct __sk_buff *skb)
 			sg_syn_answered(skb, &key, &pk);
 		else
 			sg_pickup(&key, &pk);
+		return TC_ACT_OK;
+	}
+	if ((pk.tcp_flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK)) {
+		struct sg_syn *syn = bpf_map_lookup_elem(&sg_syns, &key);
+
+		/* the server takes a new SYN on these ports: the session the
+		 * entry is for is over, the new one starts with its ACK */
+		if (syn && pk.ack == syn->isn + 1) {
+			sg_flow_free(f, &key);
+			sg_syn_answered(skb, &key, &pk);
+		}
 		return TC_ACT_OK;
 	}
 	if ((pk.tcp_flags & TCPF_ACK) &&

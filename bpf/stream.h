@@ -509,9 +509,10 @@ __noinline int sg_stream_position(struct xdp_md *ctx, struct sg_flow *f, const s
 			 * dropped it for a reason this cannot see), and they are
 			 * past the ring: what it reads there is unknown */
 			stat_inc(SG_STAT_retrans_unverified);
-			sg_anomaly(f, &pk->key, sg_what_unverified);
-			if (f->flags & SG_FLOW_BLOCKED)
-				return SG_SEG_DROP;
+			/* said, never blocked for: an honest resend that comes
+			 * before the server's delayed ACK (a tail-loss probe)
+			 * looks the same */
+			sg_anomaly_as(f, &pk->key, sg_what_unverified, 0);
 		}
 		if ((__s64)d + len <= 0)
 			return SG_SEG_OLD;

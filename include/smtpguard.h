@@ -348,8 +348,8 @@ struct sg_flow {
 	__u8 ring_n;         /* valid bytes in ring, ending at next_seq */
 	__u8 pad4;
 	__u32 srv_line;      /* the first bytes of a reply line cut by a segment end */
-	__u16 srv_pos;       /* scan position in the current server packet (scratch) */
-	__u16 srv_end;       /* its payload's end (scratch) */
+	__u32 srv_pos;       /* scan position in the current server packet (scratch) */
+	__u32 srv_end;       /* its payload's end (scratch) */
 	/* the server's verdicts, written by TC only and taken up by XDP at the
 	 * client's next segment (two CPUs must not both write phase and state) */
 	__u32 data_refused_seq; /* the DATA refused last: its data_seq */

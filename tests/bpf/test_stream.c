@@ -777,6 +777,74 @@ static void test_false_ends(struct harness *h)
 	CHECK(sess_flow(&s, &f) != 0, "one at its sequence ends it");
 }
 
+/* from the second review: a session's end that leaves no entry behind, a
+ * resend before the server's ACK, a refused DATA with a whole message
+ * pipelined behind it */
+static void test_review2(struct harness *h)
+{
+	char big[128];
+	struct sess s, t;
+	struct sg_flow f;
+	__u16 port;
+	__u32 b;
+
+	/* a client FIN, then a RST one past it (the 221 came after close) */
+	start(h, &s);
+	port = s.ps.sport;
+	sess_send_str(&s, "QUIT\r\n");
+	seg(&s, s.seq, "", 0, 0x11, CS_GOOD);
+	seg(&s, s.seq + 1, "", 0, 0x04, CS_GOOD);
+	CHECK(sess_flow(&s, &f) != 0, "a client FIN, then a RST at FIN+1: the entry is freed");
+	/* a new session on the same ports, its ISN anywhere: read */
+	h->nev = 0;
+	sess_init(&t, h, OUTSIDE, RELAY, port);
+	t.seq = s.seq - 100;
+	sess_syn(&t);
+	sess_send_str(&t, FORGED);
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM), 1,
+		     "... and the next session on those ports is read");
+
+	/* a SYN on an open session that the server answers: a new session */
+	start(h, &s);
+	port = s.ps.sport;
+	sess_send_str(&s, "EHLO a.test\r\n");
+	h->nev = 0;
+	sess_init(&t, h, OUTSIDE, RELAY, port);
+	t.seq = s.seq - 5000;
+	t.srv_seq = 90000;
+	opt_seg(&t, 0, t.seq, 0x02, "", -1, 0, 0);
+	t.seq++;
+	opt_seg(&t, 1, t.srv_seq, 0x12, "", -1, 0, 0);
+	t.srv_seq++;
+	sess_send_str(&t, FORGED);
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM) == 1 &&
+	      sess_flow(&t, &f) == 0 && f.next_seq == t.seq,
+	      "a SYN the server answers on an open session's ports: the new session is read");
+
+	/* a resend of an unacknowledged segment longer than the ring, under
+	 * block: said, not blocked (a tail-loss probe looks the same) */
+	h_apply(h, block_text);
+	handshake(h, &s, 0);
+	sess_reply(&s, "220 relay.test\r\n");
+	b = s.seq;
+	snprintf(big, sizeof(big), "MAIL FROM:<someone.with.a.long.name@outside.test> SIZE=12345\r\n");
+	seg_str(&s, b, big);
+	CHECK(seg_str(&s, b, big) == XDP_PASS && h->nev == 1 &&
+	      h->ev[0].action == SG_ACTION_ALERT,
+	      "block: a resend the server has not acknowledged is said, not blocked");
+	h_apply(h, config_text);
+
+	/* DATA refused, with a whole message and the next transaction behind
+	 * it in one segment: said when the refusal comes */
+	start(h, &s);
+	sess_send_str(&s, "MAIL FROM:<a@outside.test>\r\nRCPT TO:<nobody@corp.example>\r\n"
+			  "DATA\r\nMAIL FROM:<ceo@corp.example>\r\nRCPT TO:<b@corp.example>\r\n"
+			  "DATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n");
+	sess_reply(&s, "250 ok\r\n550 no\r\n554 no valid recipients\r\n");
+	CHECK_EQ_INT(h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM), 1,
+		     "a refused DATA with a whole message pipelined behind it: said at once");
+}
+
 /* STARTTLS accepted after pipelined replies; refused with 454 */
 static void test_starttls(struct harness *h)
 {
@@ -856,6 +924,7 @@ int main(void)
 	test_lifetime(&h);
 	test_starttls(&h);
 	test_false_ends(&h);
+	test_review2(&h);
 	test_v6_options(&h);
 	test_pipelined_runs(&h);
 	test_syn_flood(&h);
