@@ -138,6 +138,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, str
 	if (whole && data + off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > data_end)
 		return SG_PARSE_BAD;
 	pk->v6 = 1;
+	pk->l3_off = off;
 	__builtin_memcpy(pk->key.saddr.a, &ip6->saddr, 16);
 	__builtin_memcpy(pk->key.daddr.a, &ip6->daddr, 16);
 	*l3_end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);

@@ -110,11 +110,24 @@ static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const stru
 /* What every program that finishes a segment does: a FIN at the end of the
  * stream's bytes closes the client side (and frees the entry if the server
  * has closed too), a block rule that fired drops the segment. */
-static __always_inline int sg_segment_end(struct sg_flow *f, const struct sg_pkt *pk)
+static __always_inline int sg_segment_end(struct xdp_md *ctx, struct sg_flow *f,
+					  const struct sg_pkt *pk)
 {
 	int verdict = XDP_PASS;
 
 	sg_replies_lost(f, &pk->key);
+	if ((f->flags & SG_FLOW_BLOCKED) && !(f->flags & SG_FLOW_RST_SENT) && ctx && !sg_ignore_seq) {
+		/* the first blocked segment aborts the server's side; every
+		 * later client segment is dropped (the client is not told: it
+		 * gives up on its own timers) */
+		f->flags |= SG_FLOW_RST_SENT;
+		stat_inc(SG_STAT_blocked_packets);
+		if (!sg_block_rst(ctx, pk, f->seg_start)) {
+			stat_inc(SG_STAT_blocked_rsts);
+			return XDP_PASS;
+		}
+		return XDP_DROP;
+	}
 	if (f->flags & SG_FLOW_BLOCKED) {
 		stat_inc(SG_STAT_blocked_packets);
 		verdict = XDP_DROP;
@@ -289,7 +302,7 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		/* back from the message program: go on where it stopped */
 		f->flags &= ~SG_FLOW_REENTRY;
 		sg_smtp_parse(ctx, f, pk);
-		return sg_segment_end(f, pk);
+		return sg_segment_end(ctx, f, pk);
 	}
 	stat_inc(SG_STAT_watched_packets);
 	if ((fl & TCPF_SYN) && !(fl & TCPF_ACK))
@@ -330,7 +343,7 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 			/* Linux's ts_recent is followed closely, not exactly: said */
 			stat_inc(SG_STAT_tcp_discarded);
 			sg_anomaly(f, &pk->key, sg_what_paws);
-			return f->flags & SG_FLOW_BLOCKED ? XDP_DROP : XDP_PASS;
+			return f->flags & SG_FLOW_BLOCKED ? sg_segment_end(ctx, f, pk) : XDP_PASS;
 		}
 	}
 	if ((pk->payload_len || (fl & (TCPF_RST | TCPF_FIN))) && f->phase != SG_PHASE_CLOSED &&
@@ -341,7 +354,7 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		 * and said (a RST carrying them does not end the reading) */
 		stat_inc(SG_STAT_tcp_discarded);
 		sg_anomaly(f, &pk->key, sg_what_v6opts);
-		return f->flags & SG_FLOW_BLOCKED ? XDP_DROP : XDP_PASS;
+		return f->flags & SG_FLOW_BLOCKED ? sg_segment_end(ctx, f, pk) : XDP_PASS;
 	}
 	if (fl & TCPF_RST) {
 		/* the kernel takes a RST only at the expected sequence (RFC 5961);
@@ -361,19 +374,21 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		f->flags |= SG_FLOW_URGENT;
 		sg_anomaly(f, &pk->key, sg_what_urgent);
 		if (f->flags & SG_FLOW_BLOCKED)
-			return sg_segment_end(f, pk);
+			return sg_segment_end(ctx, f, pk);
 	}
 	if (pk->payload_off + pk->payload_len > SG_POS_MASK) {
 		/* past what positions reach (generic XDP after GRO): not read */
 		stat_inc(SG_STAT_parse_budget);
 		sg_anomaly(f, &pk->key, sg_what_too_big);
-		return sg_segment_end(f, pk);
+		return sg_segment_end(ctx, f, pk);
 	}
 	if (pk->payload_len && f->phase != SG_PHASE_CLOSED) {
+		f->seg_start = f->next_seq; /* the server's stream ends here */
 		skip = sg_stream_position(ctx, f, pk, cfg);
 		if (skip == SG_SEG_DROP) {
+			/* blocked (a conflict): the server's side is reset */
 			if (f->flags & SG_FLOW_BLOCKED)
-				stat_inc(SG_STAT_blocked_packets);
+				return sg_segment_end(ctx, f, pk);
 			return XDP_DROP;
 		}
 		if (skip >= 0 && (f->flags & SG_FLOW_CLI_FIN)) {
@@ -392,7 +407,7 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 			sg_smtp_parse(ctx, f, pk);
 		}
 	}
-	return sg_segment_end(f, pk);
+	return sg_segment_end(ctx, f, pk);
 }
 
 SEC("xdp")
@@ -571,7 +586,7 @@ int sg_xdp_msg(struct xdp_md *ctx)
 	sg_msg_hand_over(ctx, f, SG_MM_MSG);
 	if (f->pos < f->end && (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT))
 		stat_inc(SG_STAT_parse_budget);
-	return sg_segment_end(f, &pk);
+	return sg_segment_end(ctx, f, &pk);
 }
 
 /* A part program: fam's raw pass, the link pass over what it decoded, then
@@ -651,7 +666,7 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 	sg_msg_hand_over(ctx, f, -1);
 	if (f->pos < f->end && (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT))
 		stat_inc(SG_STAT_parse_budget);
-	return sg_segment_end(f, &pk);
+	return sg_segment_end(ctx, f, &pk);
 }
 
 SEC("xdp")

@@ -541,6 +541,79 @@ __noinline int sg_stream_position(struct xdp_md *ctx, struct sg_flow *f, const s
 	return 0;
 }
 
+/* Block: the segment that completed the offending token becomes a RST to
+ * the server, at the sequence number its TCP expects (where its stream
+ * ended before this segment, which never reaches it), so the server's
+ * kernel aborts the connection and the MTA drops the open transaction: it
+ * never sees the end of data. The payload is cut off; the IP length and
+ * both checksums are made again. Returns 0, or -1 if the packet could not
+ * be rewritten (it is then dropped, as every later client segment is). */
+__noinline int sg_block_rst(struct xdp_md *ctx, const struct sg_pkt *pk, __u32 seq)
+{
+	void *data, *data_end;
+	__u32 l3 = pk->l3_off, l4 = pk->l4_off, doff = pk->doff, ihl, tcp_len;
+	struct tcphdr *th;
+	int delta, sum;
+	__u64 ps;
+
+	if (!ctx || !pk || l3 > 256 || l4 > 512 || doff < 20 || doff > 60)
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	delta = (int)(pk->payload_off) - (int)(data_end - data);
+	if (delta > 0 || bpf_xdp_adjust_tail(ctx, delta))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	th = data + (l4 & 0x1ff);
+	if ((void *)(th + 1) > data_end)
+		return -1;
+	th->seq = bpf_htonl(seq);
+	((__u8 *)th)[13] = TCPF_RST | TCPF_ACK;
+	th->window = 0;
+	th->urg_ptr = 0;
+	th->check = 0;
+	tcp_len = doff;
+	if (pk->v6) {
+		struct ipv6hdr *ip6 = data + (l3 & 0xff);
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		ip6->payload_len = bpf_htons(l4 - l3 - sizeof(*ip6) + doff);
+	} else {
+		struct iphdr *ip = data + (l3 & 0xff);
+
+		if ((void *)(ip + 1) > data_end)
+			return -1;
+		ihl = ip->ihl * 4;
+		ip->tot_len = bpf_htons(ihl + doff);
+		ip->check = 0;
+		if (ihl != 20)
+			return -1;
+		ps = bpf_csum_diff(NULL, 0, (__be32 *)ip, 20, 0);
+		ip->check = ~sg_csum_fold16(ps);
+	}
+	{
+		const __u32 *sa = (const __u32 *)pk->key.saddr.a, *da = (const __u32 *)pk->key.daddr.a;
+
+		ps = (__u64)sa[3] + da[3] + bpf_htonl(SG_IPPROTO_TCP << 16 | tcp_len);
+		if (pk->v6)
+			ps += (__u64)sa[0] + sa[1] + sa[2] + da[0] + da[1] + da[2];
+		ps = (ps & 0xffffffff) + (ps >> 32);
+		ps = (ps & 0xffffffff) + (ps >> 32);
+	}
+	sum = sg_csum_fold(ctx, l4, tcp_len, ps);
+	if (sum < 0)
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	th = data + (l4 & 0x1ff);
+	if ((void *)(th + 1) > data_end)
+		return -1;
+	th->check = ~sum & 0xffff;
+	return 0;
+}
+
 /* An entry ends with its session: a RST the kernel takes, or FINs from both
  * sides. Its counters are in the events and sg_stats already. */
 static __always_inline void sg_flow_free(struct sg_flow *f, const struct sg_flow_key *key)

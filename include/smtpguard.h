@@ -197,6 +197,7 @@ enum sg_flow_flags {
 	SG_FLOW_TS_OK     = 1 << 21, /* both SYNs carried timestamps: PAWS applies */
 	SG_FLOW_CSUM_LAX  = 1 << 22, /* its SYN's checksum was unfilled: a local sender */
 	SG_FLOW_REPLIES_LOST = 1 << 23, /* reply matching was lost mid-session: said once */
+	SG_FLOW_RST_SENT  = 1 << 24, /* blocked: the server's side was reset */
 };
 
 /* MIME: which program reads the current part's bytes; the values are the
@@ -286,7 +287,8 @@ enum sg_mmode {
 	X(tcp_discarded)      /* segments the server's TCP discards (no ACK, SYN, ACK of unsent bytes, old timestamp): not read */ \
 	X(retrans_unverified) /* retransmitted bytes not acknowledged by the server and past the ring */ \
 	X(handshakes_refused) /* handshake ACKs that do not answer the server's SYN-ACK: no flow */ \
-	X(pickups_waiting)    /* client data of a session not seen starting: read once the server answers */
+	X(pickups_waiting)    /* client data of a session not seen starting: read once the server answers */ \
+	X(blocked_rsts)       /* blocked segments turned into a RST that aborts the server's side */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -358,6 +360,7 @@ struct sg_flow {
 	__u8 data_refused_seen; /* ... taken up (XDP's) */
 	__u8 srv_tls;        /* STARTTLS was answered 220 */
 	__u8 pad7;
+	__u32 seg_start;     /* where the server's stream ended before this segment */
 	__u32 ts_recent;     /* the client's timestamp the server keeps (PAWS) */
 	__u32 srv_acked;     /* the server's last ACK: what its TCP has taken (TC) */
 	__u8 ring[32];       /* the last client bytes parsed, at ring[seq & 31]: a

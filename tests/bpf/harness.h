@@ -97,6 +97,38 @@ static inline int h_run(struct harness *h, int fd, const void *frame, int len, i
 	return o.retval;
 }
 
+/* The XDP program on frame, with what it left of the packet in out. */
+static inline int h_xdp_out(struct harness *h, const void *frame, int len, void *out,
+			    __u32 *outlen)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len, .data_out = out,
+		    .data_size_out = PKT_MAX, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(h->xdp_fd, &o))
+		return -errno;
+	*outlen = o.data_size_out;
+	ring_buffer__consume(h->rb);
+	return o.retval;
+}
+
+/* Is out an IPv4 TCP RST (with ACK) at seq, no payload, both checksums
+ * right? What block turns the offending segment into. */
+static inline int h_is_rst(const __u8 *out, __u32 len, __u32 seq)
+{
+	const __u8 *ip = out + 14, *th = ip + 20;
+	__u32 s, got;
+
+	if (len < 14 + 40 || out[12] != 0x08 || (ip[0] & 0xf) != 5 || (ip[2] << 8 | ip[3]) != 40)
+		return 0;
+	if (pkt_csum_fold(pkt_csum_add(0, ip, 20)) != 0)
+		return 0;
+	s = pkt_csum_add(0, ip + 12, 8) + 6 + 20;
+	if (pkt_csum_fold(pkt_csum_add(s, th, 20)) != 0)
+		return 0;
+	got = (__u32)th[4] << 24 | th[5] << 16 | th[6] << 8 | th[7];
+	return (th[13] & 0x04) && got == seq;
+}
+
 static inline int h_xdp(struct harness *h, const void *frame, int len)
 {
 	return h_run(h, h->xdp_fd, frame, len, 1, NULL);

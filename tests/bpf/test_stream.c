@@ -202,9 +202,22 @@ static void test_overlaps(struct harness *h)
 	start(h, &s);
 	b = s.seq;
 	seg_str(&s, b, benign);
-	CHECK(seg_str(&s, b, forged) == XDP_DROP && seg_str(&s, b + 28, "QUIT\r\n") == XDP_DROP &&
-	      h->nev == 1 && h->ev[0].action == SG_ACTION_BLOCK,
-	      "block: a conflicting overlap is dropped, and so is the rest of the flow");
+	{
+		__u8 fr[PKT_MAX], out[PKT_MAX];
+		struct pkt_spec ps = s.ps;
+		__u32 outlen = 0;
+		int n;
+
+		ps.seq = b;
+		ps.ack = s.srv_seq;
+		n = pkt_build(fr, &ps, forged, strlen(forged));
+		CHECK(h_xdp_out(h, fr, n, out, &outlen) == XDP_PASS &&
+		      h_is_rst(out, outlen, b + strlen(benign)) &&
+		      seg_str(&s, b + 28, "QUIT\r\n") == XDP_DROP && h->nev == 1 &&
+		      h->ev[0].action == SG_ACTION_BLOCK,
+		      "block: a conflicting overlap aborts the server's side (a RST where its "
+		      "stream ends), the rest of the flow is dropped");
+	}
 	h_apply(h, config_text);
 }
 
@@ -562,8 +575,9 @@ static void test_urgent_and_fragments(struct harness *h)
 	      "urgent data (the server takes a byte out): a stream_anomaly");
 	h_apply(h, block_text);
 	start(h, &s);
-	CHECK_EQ_INT(seg(&s, s.seq, "MAIL FROM:<ceo@corp.exampleX>\r\n", 31, 0x38, CS_GOOD),
-		     XDP_DROP, "block: urgent data is dropped");
+	CHECK(seg(&s, s.seq, "MAIL FROM:<ceo@corp.exampleX>\r\n", 31, 0x38, CS_GOOD) == XDP_PASS &&
+	      seg(&s, s.seq + 31, "QUIT\r\n", 6, 0, CS_GOOD) == XDP_DROP,
+	      "block: urgent data resets the server's side (a RST), the rest is dropped");
 	h_apply(h, config_text);
 }
 

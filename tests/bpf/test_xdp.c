@@ -355,8 +355,8 @@ static void test_evasions(struct harness *h)
 	/* a SYN on a flow that carries data does not reset it or its block */
 	h_apply(h, "internal-domain corp.example\naction spoofed_internal_domain block\n");
 	session(h, &s, OUTSIDE, NULL);
-	CHECK_EQ_INT(sess_send_str(&s, "MAIL FROM:<ceo@corp.example>\r\n"), XDP_DROP,
-		     "block: forged MAIL FROM dropped");
+	CHECK_EQ_INT(sess_send_str(&s, "MAIL FROM:<ceo@corp.example>\r\n"), XDP_PASS,
+		     "block: forged MAIL FROM turned into a RST to the server");
 	ps = s.ps;
 	ps.seq = 77;
 	ps.flags = 0x02;
@@ -671,8 +671,21 @@ static void test_policy_changes(struct harness *h)
 				"action spoofed_internal_domain block\n"), 0, "policy apply block");
 	session(h, &s, OUTSIDE, NULL);
 	CHECK_EQ_INT(sess_send_str(&s, "EHLO x.test\r\n"), XDP_PASS, "block: clean segment passes");
-	CHECK_EQ_INT(sess_send_str(&s, "MAIL FROM:<ceo@corp.example>\r\n"), XDP_DROP,
-		     "block: the segment with the forged sender is dropped");
+	{
+		const char *l = "MAIL FROM:<ceo@corp.example>\r\n";
+		__u8 fr[PKT_MAX], out[PKT_MAX];
+		struct pkt_spec ps = s.ps;
+		__u32 outlen = 0;
+		int n;
+
+		ps.seq = s.seq;
+		ps.ack = s.srv_seq;
+		n = pkt_build(fr, &ps, l, strlen(l));
+		CHECK(h_xdp_out(h, fr, n, out, &outlen) == XDP_PASS && h_is_rst(out, outlen, s.seq),
+		      "block: the segment with the forged sender becomes a RST to the server, "
+		      "at its sequence, checksums right");
+		s.seq += strlen(l);
+	}
 	CHECK_EQ_INT(sess_send_str(&s, "RCPT TO:<a@corp.example>\r\n"), XDP_DROP,
 		     "block: later segments of the flow are dropped");
 	CHECK(h->nev == 1 && h->ev[0].action == SG_ACTION_BLOCK, "block: event says blocked");

@@ -181,4 +181,29 @@ print(d.get("half_open_evicted", -1), d.get("half_open", -1))' "$LAB_DIR/status.
 echo "lab: SYN flood: status: half_open_evicted, half_open = $evicted" >&2
 t_check "SYN flood: status counts the evicted half-open sessions" "status: $evicted" \
 	test "${evicted%% *}" -ge $((1000000 - 65536 - 10))
+# block: the segment with the forged MAIL FROM becomes a RST to the server,
+# which aborts the session before any message is queued; the client is not
+# told (its later segments are dropped: swaks times out); a legitimate
+# session right after is delivered
+sed 's/^action .*//' "$LAB_SG_CONF" >"$LAB_DIR/block2.conf"
+echo "action spoofed_internal_domain block" >>"$LAB_DIR/block2.conf"
+lab_sg policy apply "$LAB_DIR/block2.conf" >/dev/null || t_fail block_rst "policy apply failed"
+t_stats_dump "$LAB_DIR/b0.json"
+before=$(lab_mail_count)
+lost0=$(grep -ac 'lost connection after EHLO' "$LAB_MAILLOG" 2>/dev/null)
+lab_send "$LAB_OUT_NS" --local-port 43950 --from ceo@corp.example --to bob@corp.example \
+	--header "X-Case: block-rst" --timeout 5 >/dev/null 2>&1
+t_stats_dump "$LAB_DIR/b1.json"
+rsts=$(( $(t_stat_value blocked_rsts "$LAB_DIR/b1.json") - $(t_stat_value blocked_rsts "$LAB_DIR/b0.json") ))
+t_check "block: the forged MAIL FROM became one RST to the server" "blocked_rsts +$rsts" \
+	test "$rsts" -eq 1
+lost1=$(grep -ac 'lost connection after EHLO' "$LAB_MAILLOG" 2>/dev/null)
+t_check "block: Postfix saw the session reset after EHLO (MAIL never reached it) and queued nothing" \
+	"lost connection after EHLO: $lost0 -> $lost1; $(tail -n 3 "$LAB_MAILLOG" 2>/dev/null)" \
+	bash -c "! grep -qs '^X-Case: block-rst' '$LAB_MAILDIR'/new/* '$LAB_MAILDIR'/cur/* &&
+		 [ ${lost1:-0} -gt ${lost0:-0} ]"
+lab_send "$LAB_OUT_NS" --from a@example.net --to bob@corp.example --body after-block >/dev/null 2>&1
+t_check "block: a legitimate session after it is delivered" "mailbox $before -> $(lab_mail_count)" \
+	lab_wait_delivered $((before + 1)) 20
+lab_sg policy apply "$LAB_SG_CONF" >/dev/null
 t_exit
