@@ -131,6 +131,16 @@ static void summary(const struct replay *r, struct smtpguard *skel)
 	if (r->errors)
 		fprintf(stderr, "replay: %llu test runs failed\n", (unsigned long long)r->errors);
 	if (!sg_stats_read(bpf_map__fd(skel->maps.sg_stats), &s)) {
+		/* what a block policy did to the capture's sessions: a segment
+		 * rewritten into a RST to the server, then the session's later
+		 * client segments dropped, and SYNs of blocked sources dropped */
+		if (s.blocked_rsts || s.blocked_packets || s.blocked_syns || s.ooo_dropped)
+			fprintf(stderr, "replay: block: %llu segments rewritten into a RST to the "
+				"server, %llu client segments dropped after a block, %llu SYNs of "
+				"blocked sources dropped, %llu out-of-order segments dropped\n",
+				(unsigned long long)s.blocked_rsts,
+				(unsigned long long)(s.blocked_packets - s.blocked_rsts),
+				(unsigned long long)s.blocked_syns, (unsigned long long)s.ooo_dropped);
 		/* which checksum rule decided what was read, and what it found */
 		if (r->csum_mode == SG_CSUM_OFF)
 			fprintf(stderr, "replay: checksums: not checked (checksum-validation no)\n");

@@ -171,7 +171,8 @@ else
 fi
 if run overlap-block block "$(one 40003 "$EHLO, {\"data\": \"$BENIGN\", \"at\": 13}, {\"data\": \"$FORGED\", \"at\": 13}, \"QUIT\\r\\n\"")" &&
 	[ "$(alerts overlap-block)" = "$SA(blocked)=1" ] && [ "$(drops overlap-block)" = 1 ] &&
-	[ "$(ctr overlap-block stream_conflicts)" = 1 ] && [ "$(ctr overlap-block blocked_rsts)" = 1 ]; then
+	[ "$(ctr overlap-block stream_conflicts)" = 1 ] && [ "$(ctr overlap-block blocked_rsts)" = 1 ] &&
+	grep -q '^replay: block: 1 segments rewritten into a RST to the server, 1 client segments dropped after a block' "$tmp/overlap-block.err"; then
 	pass "overlap, benign then forged, under block: the stream_anomaly alert is blocked, the conflicting segment becomes a RST to the server, the later QUIT is dropped"
 else
 	fail "overlap under block: expected 1 blocked stream_anomaly, blocked_rsts 1, xdp drop 1, stream_conflicts 1; got $(state overlap-block)"
