@@ -42,6 +42,43 @@ static __always_inline int sg_csum_fold16(__s64 s)
 	return s;
 }
 
+/* a sum of 32-bit words, carries folded back into 32 bits */
+static __always_inline __u64 sg_fold32(__u64 s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	return (s & 0xffffffff) + (s >> 32);
+}
+
+/* The TCP pseudo-header of pk for a segment of tcp_len bytes, summed as
+ * 32-bit words as they lie in memory: the sum bpf_csum_diff computes. */
+static __always_inline __u64 sg_pseudo_sum(const struct sg_pkt *pk, __u32 tcp_len)
+{
+	const __u32 *sa = (const __u32 *)pk->key.saddr.a, *da = (const __u32 *)pk->key.daddr.a;
+	__u64 ps = (__u64)sa[3] + da[3] + bpf_htonl(SG_IPPROTO_TCP << 16 | tcp_len);
+
+	if (pk->v6)
+		ps += (__u64)sa[0] + sa[1] + sa[2] + da[0] + da[1] + da[2];
+	return sg_fold32(ps);
+}
+
+/* The IPv4 header at l3_off, summed and folded (0xffff when its checksum is
+ * right), or -1: with options, from a copy with zeros past them. */
+static __always_inline int sg_ipv4_hdr_sum(struct xdp_md *ctx, __u32 l3_off)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 *w = data + (l3_off & SG_POS_MASK), ihl, hdr[15] = {};
+
+	if ((void *)(w + 5) > data_end)
+		return -1;
+	ihl = (((__u8 *)w)[0] & 0xf) * 4;
+	if (ihl == 20)
+		return sg_csum_fold16(sg_fold32((__u64)w[0] + w[1] + w[2] + w[3] + w[4]));
+	if (ihl < 20 || bpf_xdp_load_bytes(ctx, l3_off, hdr, ihl))
+		return -1;
+	return sg_csum_fold16(bpf_csum_diff(NULL, 0, hdr, sizeof(hdr), 0));
+}
+
 /* n bytes at packet offset off, not all in the linear part: from a copy
  * (sg_decoded is free: the checksum comes before any part program).
  * Global: verified once, whatever calls it. */
@@ -106,8 +143,7 @@ __noinline int sg_csum_small(struct xdp_md *ctx, __u32 off, __u32 n, __u32 seed)
 			p += 4;
 			n -= 4;
 		}
-		s = (s & 0xffffffff) + (s >> 32);
-		s = (s & 0xffffffff) + (s >> 32);
+		s = sg_fold32(s);
 	}
 
 #pragma unroll
@@ -137,7 +173,7 @@ __noinline int sg_csum_small(struct xdp_md *ctx, __u32 off, __u32 n, __u32 seed)
 			((__u8 *)&tail)[2] = p[2];
 		}
 		s += tail;
-		s = (s & 0xffffffff) + (s >> 32);
+		s = sg_fold32(s);
 	}
 	return sg_csum_fold16(s);
 }
@@ -210,7 +246,6 @@ __noinline int sg_csum_form(struct xdp_md *ctx, const struct sg_pkt *pk)
 	void *data, *data_end;
 	__u32 tcp_len;
 	__u16 *check;
-	const __u32 *sa, *da;
 	__u64 ps;
 	int sum;
 
@@ -220,41 +255,10 @@ __noinline int sg_csum_form(struct xdp_md *ctx, const struct sg_pkt *pk)
 	data_end = (void *)(long)ctx->data_end;
 	tcp_len = pk->payload_off - pk->l4_off + pk->payload_len;
 	check = data + ((pk->l4_off + 16) & SG_POS_MASK);
-	sa = (const __u32 *)pk->key.saddr.a;
-	da = (const __u32 *)pk->key.daddr.a;
-	/* the pseudo-header, summed as 32-bit words as they lie in memory:
-	 * the same one's-complement sum bpf_csum_diff computes */
-	ps = (__u64)sa[3] + da[3] + bpf_htonl(SG_IPPROTO_TCP << 16 | tcp_len);
-	if (pk->v6)
-		ps += (__u64)sa[0] + sa[1] + sa[2] + da[0] + da[1] + da[2];
-	ps = (ps & 0xffffffff) + (ps >> 32);
-	ps = (ps & 0xffffffff) + (ps >> 32);
-	/* an IPv4 header with a wrong checksum is dropped before TCP sees it
-	 * (with options: summed from a copy, zeros past them) */
-	if (!pk->v6) {
-		__u8 *ip = data + (pk->l3_off & SG_POS_MASK);
-		__u32 ihl, hdr[15] = {};
-
-		if ((void *)(ip + 20) > data_end)
-			return SG_CF_BAD;
-		ihl = (ip[0] & 0xf) * 4;
-		if (ihl == 20) {
-			__u32 *w = (__u32 *)ip;
-
-			ps = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
-			ps = (ps & 0xffffffff) + (ps >> 32);
-			ps = (ps & 0xffffffff) + (ps >> 32);
-		}
-		else if (ihl < 20 || bpf_xdp_load_bytes(ctx, pk->l3_off, hdr, ihl))
-			return SG_CF_BAD;
-		else
-			ps = bpf_csum_diff(NULL, 0, hdr, sizeof(hdr), 0);
-		if (sg_csum_fold16(ps) != 0xffff)
-			return SG_CF_BAD;
-		ps = (__u64)sa[3] + da[3] + bpf_htonl(SG_IPPROTO_TCP << 16 | tcp_len);
-		ps = (ps & 0xffffffff) + (ps >> 32);
-		ps = (ps & 0xffffffff) + (ps >> 32);
-	}
+	/* an IPv4 header with a wrong checksum is dropped before TCP sees it */
+	if (!pk->v6 && sg_ipv4_hdr_sum(ctx, pk->l3_off) != 0xffff)
+		return SG_CF_BAD;
+	ps = sg_pseudo_sum(pk, tcp_len);
 	sum = sg_csum_fold(ctx, pk->l4_off, tcp_len, ps);
 	if (sum < 0 || sum == 0xffff)
 		return SG_CF_GOOD;
@@ -554,7 +558,6 @@ __noinline int sg_block_rst(struct xdp_md *ctx, const struct sg_pkt *pk, __u32 s
 	__u32 l3 = pk->l3_off, l4 = pk->l4_off, doff = pk->doff, ihl, tcp_len;
 	struct tcphdr *th;
 	int delta, sum;
-	__u64 ps;
 
 	if (!ctx || !pk || l3 > 256 || l4 > 512 || doff < 20 || doff > 60)
 		return -1;
@@ -588,21 +591,15 @@ __noinline int sg_block_rst(struct xdp_md *ctx, const struct sg_pkt *pk, __u32 s
 		ihl = ip->ihl * 4;
 		ip->tot_len = bpf_htons(ihl + doff);
 		ip->check = 0;
-		if (ihl != 20)
+		sum = sg_ipv4_hdr_sum(ctx, l3);
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+		ip = data + (l3 & 0xff);
+		if (sum < 0 || (void *)(ip + 1) > data_end)
 			return -1;
-		ps = bpf_csum_diff(NULL, 0, (__be32 *)ip, 20, 0);
-		ip->check = ~sg_csum_fold16(ps);
+		ip->check = ~sum & 0xffff;
 	}
-	{
-		const __u32 *sa = (const __u32 *)pk->key.saddr.a, *da = (const __u32 *)pk->key.daddr.a;
-
-		ps = (__u64)sa[3] + da[3] + bpf_htonl(SG_IPPROTO_TCP << 16 | tcp_len);
-		if (pk->v6)
-			ps += (__u64)sa[0] + sa[1] + sa[2] + da[0] + da[1] + da[2];
-		ps = (ps & 0xffffffff) + (ps >> 32);
-		ps = (ps & 0xffffffff) + (ps >> 32);
-	}
-	sum = sg_csum_fold(ctx, l4, tcp_len, ps);
+	sum = sg_csum_fold(ctx, l4, tcp_len, sg_pseudo_sum(pk, tcp_len));
 	if (sum < 0)
 		return -1;
 	data = (void *)(long)ctx->data;
