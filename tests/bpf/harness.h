@@ -198,12 +198,11 @@ static inline int sess_send_str(struct sess *s, const char *text)
 	return sess_send(s, text, strlen(text));
 }
 
-/* The server's reply, through the TC program. */
-static inline int sess_reply(struct sess *s, const char *text)
+/* The server's side of the session: its next segment, acknowledging the
+ * client's bytes so far. */
+static inline struct pkt_spec sess_srv_spec(const struct sess *s)
 {
-	__u8 f[PKT_MAX];
 	struct pkt_spec ps = s->ps;
-	int n;
 
 	ps.src = s->ps.dst;
 	ps.dst = s->ps.src;
@@ -211,6 +210,16 @@ static inline int sess_reply(struct sess *s, const char *text)
 	ps.dport = s->ps.sport;
 	ps.seq = s->srv_seq;
 	ps.ack = s->seq;
+	return ps;
+}
+
+/* The server's reply, through the TC program. */
+static inline int sess_reply(struct sess *s, const char *text)
+{
+	__u8 f[PKT_MAX];
+	struct pkt_spec ps = sess_srv_spec(s);
+	int n;
+
 	n = pkt_build(f, &ps, text, strlen(text));
 	s->srv_seq += strlen(text);
 	return h_tc(s->h, f, n);

@@ -24,32 +24,66 @@ static __u16 next_port = 30000;
 
 enum { CS_GOOD, CS_BAD, CS_UNFILLED };
 
-/* A client segment of data at sequence seq (absolute), with the TCP flags
- * given (0: PSH|ACK) and a right, wrong or never filled in checksum. */
-static int seg(struct sess *s, __u32 seq, const char *data, size_t len, __u8 flags, int cs)
+/* A segment of the client (server 0) or the server (1) at sequence seq:
+ * len bytes of data, the TCP flags given (0: PSH|ACK), a TCP timestamp
+ * option (TSval tsval; none if tsval < 0) after pad NOPs and, if sack, a
+ * SACK-permitted option, and a right, wrong or never filled in checksum.
+ * An IPv4 frame whose payload begins with the options, then its data offset
+ * set over them and the checksum made again. Runs the XDP or TC program. */
+static int tcp_seg(struct sess *s, int server, __u32 seq, __u8 flags, const void *data,
+		   size_t len, __s64 tsval, int pad, int sack, int cs)
 {
-	__u8 fr[PKT_MAX];
-	struct pkt_spec ps = s->ps;
-	int n, l4 = 14 + 20;
+	__u8 fr[PKT_MAX], buf[PKT_MAX];
+	struct pkt_spec ps = server ? sess_srv_spec(s) : s->ps;
+	int o = 0, n, l4 = 14 + 20, optlen;
+	__u32 sum, ph;
 
+	if (tsval >= 0) {
+		for (int i = 0; i < pad; i++)
+			buf[o++] = 1;
+		if (sack) {
+			buf[o++] = 4;
+			buf[o++] = 2;
+		}
+		buf[o++] = 8;
+		buf[o++] = 10;
+		for (int i = 3; i >= 0; i--)
+			buf[o++] = tsval >> (8 * i);
+		for (int i = 0; i < 4; i++)
+			buf[o++] = 0;
+		while (o % 4)
+			buf[o++] = 1;
+	}
+	optlen = o;
+	memcpy(buf + o, data, len);
+	if (!server)
+		ps.ack = s->srv_seq;
 	ps.seq = seq;
-	ps.ack = s->srv_seq;
 	ps.flags = flags;
-	n = pkt_build(fr, &ps, data, len);
+	n = pkt_build(fr, &ps, buf, optlen + len);
+	fr[l4 + 12] = (5 + optlen / 4) << 4;
+	fr[l4 + 16] = fr[l4 + 17] = 0;
+	ph = pkt_csum_add(6 + (n - l4), fr + 14 + 12, 8);
+	sum = pkt_csum_fold(pkt_csum_add(ph, fr + l4, n - l4));
 	if (cs == CS_BAD) {
-		fr[l4 + 16] ^= 0x5a;
+		sum ^= 0x5a00;
 	} else if (cs == CS_UNFILLED) {
 		/* what checksum offload leaves: the pseudo-header sum, folded */
-		__u32 sum = 6 + (n - l4);
-
-		for (int i = 0; i < 8; i += 2)
-			sum += fr[14 + 12 + i] << 8 | fr[14 + 12 + i + 1];
-		while (sum >> 16)
-			sum = (sum & 0xffff) + (sum >> 16);
-		fr[l4 + 16] = sum >> 8;
-		fr[l4 + 17] = sum & 0xff;
+		sum = (__u16)~pkt_csum_fold(ph);
 	}
-	return h_xdp(s->h, fr, n);
+	pkt_put16(fr + l4 + 16, sum);
+	return server ? h_tc(s->h, fr, n) : h_xdp(s->h, fr, n);
+}
+
+static int seg(struct sess *s, __u32 seq, const char *data, size_t len, __u8 flags, int cs)
+{
+	return tcp_seg(s, 0, seq, flags, data, len, -1, 0, 0, cs);
+}
+
+static int opt_seg(struct sess *s, int server, __u32 seq, __u8 flags, const char *data,
+		   __s64 tsval, int pad, int sack)
+{
+	return tcp_seg(s, server, seq, flags, data, strlen(data), tsval, pad, sack, CS_GOOD);
 }
 
 static int seg_str(struct sess *s, __u32 seq, const char *data)
@@ -346,57 +380,6 @@ static void test_discarded(struct harness *h)
 	      "... the segment the server takes at that place is read, no anomaly");
 }
 
-/* A segment of the client (server 0) or the server (1), with a TCP
- * timestamp option (TSval tsval; none if tsval < 0) after pad NOPs and, if
- * sack, a SACK-permitted option: an IPv4 frame whose payload begins with the
- * options, then its data offset set over them and the checksum made again.
- * Runs the XDP or the TC program on it. */
-static int opt_seg(struct sess *s, int server, __u32 seq, __u8 flags, const char *data,
-		   __s64 tsval, int pad, int sack)
-{
-	__u8 fr[PKT_MAX], buf[PKT_MAX];
-	struct pkt_spec ps = s->ps;
-	int o = 0, n, l4 = 14 + 20, optlen;
-	__u32 sum;
-
-	if (tsval >= 0) {
-		for (int i = 0; i < pad; i++)
-			buf[o++] = 1;
-		if (sack) {
-			buf[o++] = 4;
-			buf[o++] = 2;
-		}
-		buf[o++] = 8;
-		buf[o++] = 10;
-		for (int i = 3; i >= 0; i--)
-			buf[o++] = tsval >> (8 * i);
-		for (int i = 0; i < 4; i++)
-			buf[o++] = 0;
-		while (o % 4)
-			buf[o++] = 1;
-	}
-	optlen = o;
-	memcpy(buf + o, data, strlen(data));
-	if (server) {
-		ps.src = s->ps.dst;
-		ps.dst = s->ps.src;
-		ps.sport = s->ps.dport;
-		ps.dport = s->ps.sport;
-		ps.ack = s->seq;
-	} else {
-		ps.ack = s->srv_seq;
-	}
-	ps.seq = seq;
-	ps.flags = flags ? flags : 0x18;
-	n = pkt_build(fr, &ps, buf, optlen + strlen(data));
-	fr[l4 + 12] = (5 + optlen / 4) << 4;
-	fr[l4 + 16] = fr[l4 + 17] = 0;
-	sum = 6 + (n - l4);
-	sum = pkt_csum_add(sum, fr + 14 + 12, 8);
-	pkt_put16(fr + l4 + 16, pkt_csum_fold(pkt_csum_add(sum, fr + l4, n - l4)));
-	return server ? h_tc(s->h, fr, n) : h_xdp(s->h, fr, n);
-}
-
 static int seg_ts(struct sess *s, __u32 seq, const char *data, __u32 tsval, int pad, int sack)
 {
 	return opt_seg(s, 0, seq, 0, data, tsval, pad, sack);
@@ -585,9 +568,6 @@ static void test_lifetime(struct harness *h)
 {
 	struct sess s;
 	struct sg_flow f;
-	__u8 fr[PKT_MAX];
-	struct pkt_spec ps;
-	int n;
 
 	/* the handshake's ACK creates the flow; the greeting's reply is awaited */
 	h->nev = 0;
@@ -627,23 +607,12 @@ static void test_lifetime(struct harness *h)
 	/* FIN from both sides frees the entry; a RST out of place does not */
 	MARK(h);
 	sess_send_str(&s, "QUIT\r\n");
-	ps = s.ps;
-	ps.seq = s.seq + 5000;
-	ps.flags = 0x14;
-	n = pkt_build(fr, &ps, "", 0);
-	h_xdp(h, fr, n);
+	seg(&s, s.seq + 5000, "", 0, 0x14, CS_GOOD);
 	CHECK(sess_flow(&s, &f) == 0, "a RST out of the window leaves the flow");
 	seg(&s, s.seq, "", 0, 0x11, CS_GOOD);
 	CHECK(sess_flow(&s, &f) == 0 && (f.flags & SG_FLOW_CLI_FIN),
 	      "the client's FIN closes its side");
-	ps.src = s.ps.dst;
-	ps.dst = s.ps.src;
-	ps.sport = s.ps.dport;
-	ps.dport = s.ps.sport;
-	ps.seq = s.srv_seq;
-	ps.flags = 0x11;
-	n = pkt_build(fr, &ps, "221 bye\r\n", 9);
-	h_tc(h, fr, n);
+	opt_seg(&s, 1, s.srv_seq, 0x11, "221 bye\r\n", -1, 0, 0);
 	CHECK(sess_flow(&s, &f) != 0 && DELTA(h, flows_freed) == 1,
 	      "the server's FIN after it frees the entry");
 
@@ -776,18 +745,9 @@ static void test_false_ends(struct harness *h)
 	start(h, &s);
 	sess_send_str(&s, "EHLO a.test\r\n");
 	sess_reply(&s, "250 relay.test\r\n");
-	ps.src = s.ps.dst;
-	ps.dst = s.ps.src;
-	ps.sport = s.ps.dport;
-	ps.dport = s.ps.sport;
-	ps.seq = s.srv_seq + 77777;
-	ps.flags = 0x04;
-	n = pkt_build(fr, &ps, "", 0);
-	h_tc(h, fr, n);
+	opt_seg(&s, 1, s.srv_seq + 77777, 0x04, "", -1, 0, 0);
 	CHECK(sess_flow(&s, &f) == 0, "a server RST away from its sequence: the session stays");
-	ps.seq = s.srv_seq;
-	n = pkt_build(fr, &ps, "", 0);
-	h_tc(h, fr, n);
+	opt_seg(&s, 1, s.srv_seq, 0x04, "", -1, 0, 0);
 	CHECK(sess_flow(&s, &f) != 0, "one at its sequence ends it");
 }
 
