@@ -156,7 +156,7 @@ fi
 # first, the forged line over it: the server got the benign one, so no
 # mail_from, but the conflict is an anomaly. Order B: forged first (read and
 # alerted), benign over it: both alerts. Under block, the conflicting
-# segment and everything after it in the flow are dropped.
+# segment becomes a RST to the server and the rest of the flow is dropped.
 if run overlap-a alert "$(one 40003 "$EHLO, {\"data\": \"$BENIGN\", \"at\": 13}, {\"data\": \"$FORGED\", \"at\": 13}")" &&
 	[ "$(alerts overlap-a)" = "$SA=1" ] && [ "$(ctr overlap-a stream_conflicts)" = 1 ]; then
 	pass "overlap, benign then forged at the same offset: 1 stream_anomaly, no mail_from, stream_conflicts 1"
