@@ -152,7 +152,7 @@ __noinline int sg_host_end_g(struct sg_flow *f, const struct sg_flow_key *key, _
 	if (action == SG_ACTION_BLOCK)
 		f->flags |= SG_FLOW_BLOCKED;
 	stat_inc(SG_STAT_alert_bad_host);
-	sg_source_count(key, 0, 0, 1);
+	sg_source_count(key, 0, 1);
 	if (sg_alert_allowed(f))
 		sg_emit(f, key, SG_REASON_BAD_REDIRECT_HOST, SG_WHERE_BODY, action, hit, NULL);
 	return 1;

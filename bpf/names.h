@@ -7,19 +7,6 @@
 #ifndef SG_NAMES_H
 #define SG_NAMES_H
 
-static __always_inline void sg_source_count(const struct sg_flow_key *key, int messages,
-					    int recipients, int alerts)
-{
-	struct sg_source *s = sg_source_get(&key->saddr, 0);
-
-	if (!s)
-		return;
-	s->messages += messages;
-	s->recipients += recipients;
-	s->alerts += alerts;
-	s->last_ns = bpf_ktime_get_coarse_ns();
-}
-
 /* The next message starts with its headers (after an end of data, a last
  * BDAT chunk, RSET or a new MAIL FROM). */
 static __always_inline void sg_message_reset(struct sg_flow *f)
@@ -38,7 +25,7 @@ static __always_inline void sg_message_end(struct sg_scan *sc)
 	f->messages++;
 	stat_inc(SG_STAT_messages);
 	sg_reply_expect(f, SG_RK_MSG);
-	sg_source_count(&sc->pk->key, 1, 0, 0);
+	sg_rate_message_g(f, &sc->pk->key);
 	f->phase = SG_PHASE_COMMAND;
 	f->state = SG_S_L_START;
 	sg_message_reset(f);
@@ -86,21 +73,6 @@ static __always_inline void sg_helo_keep(struct sg_flow *f)
 	f->helo_len = f->tok_len < SG_HELO_MAX ? f->tok_len : SG_HELO_MAX;
 }
 
-/* Every alert of a flow goes through here: a client that repeats a forged
- * line cannot fill the ring (one EHLO line a time, 74 alerts a segment). */
-#define SG_MAX_ALERTS_PER_FLOW 16
-static __always_inline int sg_alert_allowed(struct sg_flow *f)
-{
-	f->flags |= SG_FLOW_ALERTED;
-	stat_inc(SG_STAT_alerts);
-	if (f->alerts >= SG_MAX_ALERTS_PER_FLOW && !sg_ignore_seq) {
-		stat_inc(SG_STAT_alerts_suppressed);
-		return 0;
-	}
-	f->alerts++;
-	return 1;
-}
-
 /* A domain ended: match it against our domains, check the source, alert. */
 /* A name ended: match its domain against ours, alert for an outside source. */
 static __always_inline int sg_name_end_body(struct sg_flow *f, const struct sg_flow_key *key)
@@ -146,7 +118,7 @@ static __always_inline int sg_name_end_body(struct sg_flow *f, const struct sg_f
 		f->flags |= SG_FLOW_BLOCKED;
 	stat_inc(where == SG_WHERE_HELO ? SG_STAT_alert_helo :
 		 where == SG_WHERE_MAIL_FROM ? SG_STAT_alert_mail_from : SG_STAT_alert_header_from);
-	sg_source_count(key, 0, 0, 1);
+	sg_source_count(key, 0, 1);
 	if (sg_alert_allowed(f))
 		sg_emit(f, key, SG_REASON_SPOOFED_INTERNAL_DOMAIN, where, action, hit, NULL);
 	return 0;

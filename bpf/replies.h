@@ -78,7 +78,7 @@ __noinline int sg_reply_g(struct sg_flow *f, const struct sg_flow_key *key, __u3
 			/* not a recipient: the counts (and rate limits) say so */
 			stat_inc(SG_STAT_recipients_refused);
 			f->rcpt_refused++;
-			sg_source_count(key, 0, -1, 0);
+			sg_source_count(key, -1, 0);
 		}
 		break;
 	}

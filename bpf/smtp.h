@@ -34,7 +34,7 @@ static __noinline void sg_action(struct sg_scan *sc, __u32 act, __u8 c)
 		sg_line_end(f, SG_RK_RCPT);
 		f->recipients++;
 		stat_inc(SG_STAT_recipients);
-		sg_source_count(&sc->pk->key, 0, 1, 0);
+		sg_source_count(&sc->pk->key, 1, 0);
 		break;
 	case A_EOL_RSET:
 		sg_line_end(f, SG_RK_OTHER);

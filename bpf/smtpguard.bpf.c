@@ -15,6 +15,7 @@
 #include "parse.h"
 #include "flow.h"
 #include "emit.h"
+#include "rate.h"
 #include "match.h"
 #include "scan.h"
 #include "mime.h"
@@ -100,11 +101,19 @@ static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const stru
 	struct sg_lpm_key key = { .prefixlen = 32 + 128, .gen = cfg->generation };
 	struct sg_net_val *v;
 
-	if (!cfg->blocked_sources)
+	if (!cfg->blocked_sources && !cfg->quarantine_blocks)
 		return 0;
 	__builtin_memcpy(&key.addr, &pk->key.saddr, sizeof(key.addr));
 	v = bpf_map_lookup_elem(&sg_blocked_src, &key);
-	return v && (!v->expires_ns || bpf_ktime_get_ns() < v->expires_ns);
+	if (!v)
+		return 0;
+	if (!v->expires_ns || sg_now() < v->expires_ns)
+		return 1;
+	/* a quarantine that is over: gone (the policy's own entries stay
+	 * for `policy show` to say they expired) */
+	if (v->id == SG_NET_ID_QUARANTINE)
+		bpf_map_delete_elem(&sg_blocked_src, &key);
+	return 0;
 }
 
 /* What every program that finishes a segment does: a FIN at the end of the
@@ -122,6 +131,7 @@ static __always_inline int sg_segment_end(struct xdp_md *ctx, struct sg_flow *f,
 		 * gives up on its own timers) */
 		f->flags |= SG_FLOW_RST_SENT;
 		stat_inc(SG_STAT_blocked_packets);
+		sg_quarantine_g(f, &pk->key);
 		if (!sg_block_rst(ctx, pk, f->seg_start)) {
 			stat_inc(SG_STAT_blocked_rsts);
 			return XDP_PASS;
@@ -244,6 +254,20 @@ static __always_inline int sg_client_syn(struct xdp_md *ctx, struct sg_flow *f,
 	return XDP_PASS;
 }
 
+/* Client data of a session smtpguard does not follow: its SYN was not
+ * seen (it began before loading, or a SYN flood pushed its SYN out of
+ * sg_syns), its entry could not be made or was pushed out of sg_flows, or
+ * it was picked up mid-stream. Passed (fail open), or with fail-closed
+ * dropped: the client's TCP sends it again, in vain, until it gives up.
+ * Segments without data (ACKs, the last ACK after both FINs) pass. */
+static __always_inline int sg_unfollowed(const struct sg_pkt *pk, const struct sg_config *cfg)
+{
+	if (!cfg->fail_closed || !pk->payload_len)
+		return XDP_PASS;
+	stat_inc(SG_STAT_fail_closed_drops);
+	return XDP_DROP;
+}
+
 /* The first packet after the SYN (the handshake's ACK, or data): the flow
  * starts at the stream's first byte if the SYN was seen (a first segment
  * past it is then a gap). When the TC program saw the
@@ -318,9 +342,11 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 			return XDP_PASS;
 		f = sg_flow_start(pk);
 		if (!f)
-			return XDP_PASS;
+			return sg_unfollowed(pk, cfg);
 		csum_done = 1;
 	}
+	if ((f->flags & SG_FLOW_MIDSTREAM) && cfg->fail_closed && !sg_ignore_seq)
+		return sg_unfollowed(pk, cfg);
 	f->packets++;
 	f->bytes += pk->payload_len;
 	f->last_ns = bpf_ktime_get_coarse_ns();

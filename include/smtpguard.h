@@ -112,10 +112,14 @@ enum sg_reason {
 	SG_REASON_BAD_REDIRECT_HOST,
 	SG_REASON_RATE_EXCEEDED,
 	SG_REASON_STREAM_ANOMALY,
+	SG_REASON__ACTIONS,   /* the reasons an `action` line sets */
+	/* a source blocked for a while after its blocked messages (quarantine):
+	 * said by the kernel, switched on by the quarantine directive */
+	SG_REASON_SOURCE_QUARANTINED = SG_REASON__ACTIONS,
 	SG_REASON__COUNT,
 };
 #define SG_REASON_NAMES { "none", "spoofed_internal_domain", "bad_redirect_host", \
-			  "rate_exceeded", "stream_anomaly" }
+			  "rate_exceeded", "stream_anomaly", "source_quarantined" }
 
 enum sg_where {
 	SG_WHERE_NONE = 0,
@@ -288,7 +292,11 @@ enum sg_mmode {
 	X(retrans_unverified) /* retransmitted bytes not acknowledged by the server and past the ring */ \
 	X(handshakes_refused) /* handshake ACKs that do not answer the server's SYN-ACK: no flow */ \
 	X(pickups_waiting)    /* client data of a session not seen starting: read once the server answers */ \
-	X(blocked_rsts)       /* blocked segments turned into a RST that aborts the server's side */
+	X(blocked_rsts)       /* blocked segments turned into a RST that aborts the server's side */ \
+	X(rate_exceeded)      /* messages over a source's rate limit */ \
+	X(quarantines)        /* sources blocked for a while after their blocked sessions */ \
+	X(quarantine_full)    /* a quarantine that found sg_blocked_src full: not made */ \
+	X(fail_closed_drops)  /* fail-closed: segments of sessions smtpguard cannot follow, dropped */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -445,6 +453,11 @@ struct sg_net_val {
 	__u64 expires_ns;     /* blocked-source: CLOCK_MONOTONIC expiry, 0 = never */
 };
 
+/* Per source address. The rate window is a sliding minute estimated from
+ * two fixed ones: the minute that began at win_start_ns and the one before
+ * it, weighted by how much of it still lies within the last 60 s. A burst
+ * from a quiet source starts a window at its first message, so exactly
+ * rate-limit messages pass in its first minute. */
 struct sg_source {
 	__u64 first_ns;
 	__u64 last_ns;
@@ -452,6 +465,16 @@ struct sg_source {
 	__u64 recipients;
 	__u64 alerts;
 	__u64 flows;
+	__u64 win_start_ns;   /* sg_now() when the current minute began */
+	__u32 win_messages;   /* messages that ended in the current minute */
+	__u32 prev_messages;  /* ... in the minute before it */
+	__u32 win_recipients;
+	__u32 prev_recipients;
+	__u64 rate_exceeded;  /* messages over the rate limit */
+	__u64 blocked;        /* sessions of this source cut off by a block rule */
+	__u64 qwin_start_ns;  /* quarantine: when its count of blocks began */
+	__u32 qwin_blocks;    /* blocks since then */
+	__u32 quarantines;    /* times this source was quarantined */
 };
 
 struct sg_config {
@@ -460,7 +483,7 @@ struct sg_config {
 	__u16 ports[SG_MAX_PORTS];
 	enum sg_action actions[SG_REASON__COUNT];
 	__u32 rate_limit_per_min; /* 0 = none */
-	__u32 fail_closed;    /* reserved: watched flows the inspector cannot follow */
+	__u32 fail_closed;    /* watched flows the inspector cannot follow are cut off */
 	__u32 own_domains;    /* entries in force, for status */
 	__u32 bad_hosts;
 	__u32 trusted_nets;
@@ -471,7 +494,15 @@ struct sg_config {
 			       * matched too (else they are skipped, cheaply) */
 	__u32 csum_mode;      /* enum sg_csum_mode */
 	__u32 csum_lax_if[SG_MAX_IFACES]; /* auto: ifindexes of virtual links (load) */
+	__u32 quarantine_blocks;   /* N blocked sessions of a source ... (0 = off) */
+	__u32 quarantine_within_s; /* ... within T seconds ... */
+	__u32 quarantine_for_s;    /* ... block the source for D seconds */
+	__u32 pad0;
 };
+
+/* sg_net_val.id of a blocked-source entry the kernel made (quarantine);
+ * entries from the policy count from 1 */
+#define SG_NET_ID_QUARANTINE 0
 
 /* a SYN seen, its flow not established yet (sg_syns): a SYN flood churns
  * this table, never sg_flows */
@@ -506,6 +537,10 @@ struct sg_event {
 	__u8 truncated;       /* value was cut at SG_TOKEN_MAX */
 	__u16 pad;
 	__u32 policy_id;
+	__u32 count;          /* rate_exceeded: messages in the last minute;
+			       * source_quarantined: blocked sessions */
+	__u32 limit;          /* rate_exceeded: the limit per minute;
+			       * source_quarantined: seconds blocked */
 	char match[SG_NAME_MAX] SG_ALIGNED8;
 	char value[SG_TOKEN_MAX] SG_ALIGNED8;
 	char helo[SG_HELO_MAX] SG_ALIGNED8;
@@ -535,6 +570,8 @@ static inline __u32 sg_signature_id(__u8 reason, __u8 where)
 		return 9100005;
 	case SG_REASON_STREAM_ANOMALY:
 		return 9100006;
+	case SG_REASON_SOURCE_QUARANTINED:
+		return 9100007;
 	}
 	return 9100000;
 }

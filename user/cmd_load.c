@@ -290,6 +290,8 @@ int do_status(int argc, char **argv, const struct sg_globals *g)
 	int json = argc > 1 && !strcmp(argv[1], "--json");
 	long flows, sources, syns = -1, evicted = 0;
 	struct sg_stats st;
+	struct sg_quarantined *q = NULL;
+	size_t nq = 0;
 	int syn_fd;
 
 	if (argc > 2 || (argc == 2 && !json))
@@ -299,6 +301,8 @@ int do_status(int argc, char **argv, const struct sg_globals *g)
 	if (sg_maps_open_pinned(g->pin_dir, &m))
 		return -ENOENT;
 	bpf_map_lookup_elem(m.config, &zero, &cfg);
+	if (sg_quarantine_read(&m, &q, &nq))
+		nq = 0;
 	flows = map_count(m.flows, sizeof(struct sg_flow_key));
 	sources = map_count(m.sources, sizeof(struct sg_addr));
 	/* half-open sessions: every SYN recorded leaves sg_syns with its
@@ -341,6 +345,23 @@ int do_status(int argc, char **argv, const struct sg_globals *g)
 			sg_json_kv_uint(&j, "half_open_evicted", evicted);
 		}
 		sg_json_kv_string(&j, "checksum_validation", sg_csum_mode_name(cfg.csum_mode));
+		sg_json_kv_uint(&j, "rate_limit_per_min", cfg.rate_limit_per_min);
+		sg_json_kv_bool(&j, "fail_closed", cfg.fail_closed);
+		sg_json_key(&j, "quarantine");
+		sg_json_begin_object(&j);
+		sg_json_kv_uint(&j, "blocked_sessions", cfg.quarantine_blocks);
+		sg_json_kv_uint(&j, "within_s", cfg.quarantine_within_s);
+		sg_json_kv_uint(&j, "for_s", cfg.quarantine_for_s);
+		sg_json_key(&j, "quarantined");
+		sg_json_begin_array(&j);
+		for (size_t i = 0; i < nq; i++) {
+			sg_json_begin_object(&j);
+			sg_json_kv_string(&j, "source", q[i].text);
+			sg_json_kv_uint(&j, "expires_in_s", q[i].left_s);
+			sg_json_end_object(&j);
+		}
+		sg_json_end_array(&j);
+		sg_json_end_object(&j);
 		sg_json_end_object(&j);
 		putchar('\n');
 	} else {
@@ -369,7 +390,25 @@ int do_status(int argc, char **argv, const struct sg_globals *g)
 			first = 0;
 		}
 		printf("\n");
+		printf("rate-limit: ");
+		if (cfg.rate_limit_per_min)
+			printf("%u messages per source per minute\n", cfg.rate_limit_per_min);
+		else
+			printf("none\n");
+		printf("fail-closed: %s\n", cfg.fail_closed ?
+		       "yes (sessions smtpguard cannot follow are cut off)" :
+		       "no (sessions smtpguard cannot follow pass, counted)");
+		if (cfg.quarantine_blocks)
+			printf("quarantine: %u blocked sessions within %us block the source for %us; "
+			       "%zu quarantined now\n", cfg.quarantine_blocks,
+			       cfg.quarantine_within_s, cfg.quarantine_for_s, nq);
+		else
+			printf("quarantine: off\n");
+		for (size_t i = 0; i < nq; i++)
+			printf("  quarantined %s for %llus more\n", q[i].text,
+			       (unsigned long long)q[i].left_s);
 	}
+	free(q);
 	sg_maps_close(&m);
 	return c.detached ? -ENODEV : 0;
 }

@@ -29,13 +29,20 @@ static void show_text(const struct sg_policy *p)
 	for (__u32 i = 0; i < p->nports; i++)
 		printf(" %u", p->ports[i]);
 	printf("\nactions:");
-	for (int r = 1; r < SG_REASON__COUNT; r++)
+	for (int r = 1; r < SG_REASON__ACTIONS; r++)
 		printf(" %s=%s", sg_reason_name(r), sg_action_name(p->actions[r]));
 	printf("\nrate-limit: ");
 	if (p->rate_limit_per_min)
 		printf("%u/min\n", p->rate_limit_per_min);
 	else
 		printf("none\n");
+	printf("quarantine: ");
+	if (p->quarantine_blocks)
+		printf("%u/%us for %us\n", p->quarantine_blocks, p->quarantine_within_s,
+		       p->quarantine_for_s);
+	else
+		printf("off\n");
+	printf("fail-closed: %s\n", p->fail_closed ? "yes" : "no");
 	printf("checksum-validation: %s\n", sg_csum_mode_name(p->csum_mode));
 	for (size_t i = 0; i < p->n_own_domains; i++)
 		printf("internal-domain %s\n", p->own_domains[i].name);
@@ -84,10 +91,21 @@ static void show_json(const struct sg_policy *p)
 	sg_json_end_array(&j);
 	sg_json_key(&j, "actions");
 	sg_json_begin_object(&j);
-	for (int r = 1; r < SG_REASON__COUNT; r++)
+	for (int r = 1; r < SG_REASON__ACTIONS; r++)
 		sg_json_kv_string(&j, sg_reason_name(r), sg_action_name(p->actions[r]));
 	sg_json_end_object(&j);
 	sg_json_kv_uint(&j, "rate_limit_per_min", p->rate_limit_per_min);
+	sg_json_key(&j, "quarantine");
+	if (p->quarantine_blocks) {
+		sg_json_begin_object(&j);
+		sg_json_kv_uint(&j, "blocked_sessions", p->quarantine_blocks);
+		sg_json_kv_uint(&j, "within_s", p->quarantine_within_s);
+		sg_json_kv_uint(&j, "for_s", p->quarantine_for_s);
+		sg_json_end_object(&j);
+	} else {
+		sg_json_null(&j);
+	}
+	sg_json_kv_bool(&j, "fail_closed", p->fail_closed);
 	sg_json_kv_string(&j, "checksum_validation", sg_csum_mode_name(p->csum_mode));
 	json_names(&j, "internal_domains", p->own_domains, p->n_own_domains);
 	json_nets(&j, "trusted_nets", p->trusted_nets, p->n_trusted_nets);

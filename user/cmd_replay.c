@@ -32,6 +32,9 @@
 
 struct replay {
 	struct timespec ts;        /* the packet being run */
+	__u64 clock_base;          /* monotonic ns the capture's first packet maps to */
+	__s64 clock_first;         /* that packet's time, ns */
+	int clock_set;
 	__u64 packets, alerts, blocked_alerts, errors, too_big;
 	__u64 xdp_verdict[5];      /* XDP_ABORTED .. XDP_REDIRECT */
 	__u64 tc_ok, tc_other;
@@ -62,6 +65,27 @@ static int run_prog(int fd, const struct sg_cap_pkt *p, __u32 *retval)
 	return 0;
 }
 
+/* Policy time in the programs (rate windows, quarantines, blocked-source
+ * expiry) is the capture's: its first packet is now, on the monotonic
+ * clock the policy's expiries were written in, and time never runs back
+ * (a second capture older than the first goes on from where it was). */
+static void set_clock(struct smtpguard *skel, struct replay *r, const struct timespec *ts)
+{
+	__s64 t = (__s64)ts->tv_sec * 1000000000LL + ts->tv_nsec, now;
+
+	if (!r->clock_set) {
+		struct timespec m;
+
+		clock_gettime(CLOCK_MONOTONIC, &m);
+		r->clock_base = (__u64)m.tv_sec * 1000000000ULL + (__u64)m.tv_nsec;
+		r->clock_first = t;
+		r->clock_set = 1;
+	}
+	now = (__s64)r->clock_base + (t - r->clock_first);
+	if (now > (__s64)skel->bss->sg_clock_ns)
+		skel->bss->sg_clock_ns = (__u64)now;
+}
+
 static int replay_file(const char *path, struct smtpguard *skel, struct ring_buffer *rb,
 		       struct replay *r)
 {
@@ -80,6 +104,7 @@ static int replay_file(const char *path, struct smtpguard *skel, struct ring_buf
 	while ((ret = sg_capture_next(cap, &p, err, sizeof(err))) == 1) {
 		r->packets++;
 		r->ts = p.ts;
+		set_clock(skel, r, &p.ts);
 		if (p.len > SG_TEST_RUN_MAX || p.truncated) {
 			/* an offload-sized frame (captured on the sending host) would
 			 * reach XDP cut to one page, and a snapped one is cut already:
@@ -246,7 +271,8 @@ int do_replay(int argc, char **argv, const struct sg_globals *g)
 		}
 		sg_capture_close(cap);
 	}
-	if (sg_need_root("replay") || sg_skel_load(g, NULL, &skel))
+	if (sg_need_root("replay") ||
+	    sg_skel_load_opts(g, NULL, &(struct sg_load_opts){ .replay_clock = 1 }, &skel))
 		goto out;
 	sg_maps_from_skel(skel, &m);
 	if (sg_policy_apply_maps(&m, &pol, err, sizeof(err))) {

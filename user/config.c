@@ -52,6 +52,8 @@ struct parse_ctx {
 	unsigned int action_line[SG_REASON__COUNT];
 	unsigned int rate_line;
 	unsigned int csum_line;
+	unsigned int fail_line;
+	unsigned int quarantine_line;
 	struct key_index ix[K__COUNT];
 	struct linebuf lb;
 };
@@ -426,7 +428,7 @@ static void reason_list(char *buf, size_t n)
 	int r;
 
 	buf[0] = '\0';
-	for (r = SG_REASON_NONE + 1; r < SG_REASON__COUNT && used < n; r++)
+	for (r = SG_REASON_NONE + 1; r < SG_REASON__ACTIONS && used < n; r++)
 		used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
 					 sg_reason_name(r));
 }
@@ -436,7 +438,7 @@ static int do_action(struct parse_ctx *c, const struct args *a, char *msg, size_
 	int reason = sg_reason_from_name(a->v[0]), action = sg_action_from_name(a->v[1]);
 	char q[64], names[128];
 
-	if (reason < 0) {
+	if (reason < 0 || reason >= SG_REASON__ACTIONS) {
 		reason_list(names, sizeof(names));
 		snprintf(msg, n, "unknown reason \"%s\" (expected one of %s)",
 			 quote(a->v[0], q, sizeof(q)), names);
@@ -474,6 +476,81 @@ static int do_rate_limit(struct parse_ctx *c, const struct args *a, char *msg, s
 	}
 	c->rate_line = c->line;
 	c->p->rate_limit_per_min = (__u32)v;
+	return 0;
+}
+
+/* fail-closed yes|no: what happens to a session smtpguard cannot follow */
+static int do_fail_closed(struct parse_ctx *c, const struct args *a, char *msg, size_t n)
+{
+	char q[64];
+
+	if (c->fail_line) {
+		snprintf(msg, n, "already set on line %u", c->fail_line);
+		return -EINVAL;
+	}
+	if (strcmp(a->v[0], "yes") && strcmp(a->v[0], "no")) {
+		snprintf(msg, n, "expected yes or no, not \"%s\"", quote(a->v[0], q, sizeof(q)));
+		return -EINVAL;
+	}
+	c->fail_line = c->line;
+	c->p->fail_closed = !strcmp(a->v[0], "yes");
+	return 0;
+}
+
+/* quarantine N/T for D: N blocked sessions of one source within T put it
+ * in sg_blocked_src for D */
+static int do_quarantine(struct parse_ctx *c, const struct args *a, char *msg, size_t n)
+{
+	const char *end;
+	__u64 blocks = 0, within = 0, secs = 0;
+	char q[64];
+
+	if (c->quarantine_line) {
+		snprintf(msg, n, "already set on line %u", c->quarantine_line);
+		return -EINVAL;
+	}
+	end = parse_digits(a->v[0], SG_QUARANTINE_MAX_N, &blocks);
+	if (!end || !blocks || *end != '/' || parse_duration(end + 1, &within) ||
+	    within > SG_QUARANTINE_MAX_S) {
+		snprintf(msg, n, "expected N/DURATION (N blocked sessions, 1 to %u, within a "
+			 "duration such as 10m, at most 365d), not \"%s\"",
+			 (unsigned int)SG_QUARANTINE_MAX_N, quote(a->v[0], q, sizeof(q)));
+		return -EINVAL;
+	}
+	if (strcmp(a->v[1], "for")) {
+		snprintf(msg, n, "expected \"for DURATION\" after %s, not \"%s\"", a->v[0],
+			 quote(a->v[1], q, sizeof(q)));
+		return -EINVAL;
+	}
+	if (parse_duration(a->v[2], &secs) || secs > SG_QUARANTINE_MAX_S) {
+		snprintf(msg, n, "bad duration \"%s\" (use a number and s, m, h or d: "
+			 "30s, 10m, 2h, 7d; at most 365d)", quote(a->v[2], q, sizeof(q)));
+		return -EINVAL;
+	}
+	c->quarantine_line = c->line;
+	c->p->quarantine_blocks = (__u32)blocks;
+	c->p->quarantine_within_s = (__u32)within;
+	c->p->quarantine_for_s = (__u32)secs;
+	return 0;
+}
+
+/* What one line cannot say alone: fail-closed cuts off the sessions it
+ * cannot follow, so stream anomalies block (an explicit weaker action
+ * would be a rule silently overridden: an error instead). */
+static int check_whole(struct parse_ctx *c, char *err, size_t errlen)
+{
+	unsigned int l = c->action_line[SG_REASON_STREAM_ANOMALY];
+
+	if (!c->p->fail_closed)
+		return 0;
+	if (l && c->p->actions[SG_REASON_STREAM_ANOMALY] != SG_ACTION_BLOCK) {
+		snprintf(err, errlen, "%s:%u: action stream_anomaly %s contradicts fail-closed yes "
+			 "on line %u (which blocks the sessions smtpguard cannot follow): use "
+			 "block, or leave the line out", c->file, l,
+			 sg_action_name(c->p->actions[SG_REASON_STREAM_ANOMALY]), c->fail_line);
+		return -EINVAL;
+	}
+	c->p->actions[SG_REASON_STREAM_ANOMALY] = SG_ACTION_BLOCK;
 	return 0;
 }
 
@@ -521,6 +598,8 @@ static const struct directive directives[] = {
 	{ "rate-limit", 1, 1, "rate-limit N/min", do_rate_limit, true, K_NONE },
 	{ "checksum-validation", 1, 1, "checksum-validation auto|yes|no", do_checksum, true,
 	  K_NONE },
+	{ "fail-closed", 1, 1, "fail-closed yes|no", do_fail_closed, true, K_NONE },
+	{ "quarantine", 3, 3, "quarantine N/DURATION for DURATION", do_quarantine, true, K_NONE },
 };
 
 static const struct directive *find_directive(const char *name)
@@ -839,6 +918,8 @@ static int parse_into(const char *name, const char *buf, size_t len, struct sg_p
 	sg_policy_init(&tmp);
 	c.p = &tmp;
 	ret = parse_config_text(&c, buf, len, err, errlen);
+	if (!ret)
+		ret = check_whole(&c, err, errlen);
 	ctx_free(&c);
 	if (ret) {
 		sg_policy_free(&tmp);

@@ -13,6 +13,8 @@
 
 #define SG_DEFAULT_PORT     25
 #define SG_RATE_LIMIT_MAX   10000000      /* messages per source per minute */
+#define SG_QUARANTINE_MAX_N 1000000       /* blocked sessions that quarantine a source */
+#define SG_QUARANTINE_MAX_S (365u * 86400) /* the longest window and quarantine: a year */
 #define SG_CONFIG_FILE_MAX  (256u << 20)  /* a config or bad-hosts file, uncompressed */
 
 struct sg_policy_name {
@@ -37,6 +39,10 @@ struct sg_policy {
 	enum sg_action actions[SG_REASON__COUNT];
 	__u32 rate_limit_per_min; /* 0 = none */
 	__u32 csum_mode;          /* enum sg_csum_mode: checksum-validation */
+	__u32 fail_closed;        /* fail-closed yes: unfollowed sessions are cut off */
+	__u32 quarantine_blocks;  /* quarantine N/T for D: 0 = off */
+	__u32 quarantine_within_s;
+	__u32 quarantine_for_s;
 	struct sg_policy_name *own_domains;
 	size_t n_own_domains, cap_own_domains;
 	struct sg_policy_name *bad_hosts;
@@ -48,7 +54,8 @@ struct sg_policy {
 	size_t duplicates;        /* repeated names or prefixes, kept once */
 };
 
-/* The defaults: port 25, every action "alert", no rate limit, empty lists. */
+/* The defaults: port 25, every action "alert", no rate limit, no
+ * quarantine, fail open, empty lists. */
 void sg_policy_init(struct sg_policy *p);
 /* Free the lists and go back to the defaults. */
 void sg_policy_free(struct sg_policy *p);

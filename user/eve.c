@@ -34,6 +34,8 @@ static const struct signature signatures[] = {
 	{ 9100005, "SMTPGUARD sender over its rate limit", "Potentially Bad Traffic", 2 },
 	/* Suricata's own stream events use protocol-command-decode */
 	{ 9100006, "SMTPGUARD TCP stream anomaly", "Generic Protocol Command Decode", 3 },
+	{ 9100007, "SMTPGUARD source quarantined after blocked sessions",
+	  "Potentially Bad Traffic", 2 },
 };
 
 /* An event from a newer kernel object, with a reason this binary lacks. */
@@ -77,6 +79,17 @@ static int format_timestamp(const struct timespec *ts, char *buf, size_t n)
 static size_t event_value(const struct sg_event *ev, char *buf)
 {
 	size_t n = ev->value_len < SG_TOKEN_MAX ? ev->value_len : SG_TOKEN_MAX;
+	int w = -1;
+
+	/* the numbers the kernel counted, said in words */
+	if (ev->reason == SG_REASON_RATE_EXCEEDED)
+		w = snprintf(buf, SG_TOKEN_MAX, "%u messages in the last minute, limit %u/min",
+			     ev->count, ev->limit);
+	else if (ev->reason == SG_REASON_SOURCE_QUARANTINED)
+		w = snprintf(buf, SG_TOKEN_MAX, "%u blocked sessions: connections refused for %u s",
+			     ev->count, ev->limit);
+	if (w > 0)
+		return (size_t)w < SG_TOKEN_MAX ? (size_t)w : SG_TOKEN_MAX - 1;
 
 	memcpy(buf, ev->value, n);
 	if (ev->truncated) {

@@ -20,11 +20,13 @@ void sg_libbpf_verbosity(int verbose);
  * (or reused when already pinned) and so are the programs. */
 int sg_skel_load(const struct sg_globals *g, const char *pin_dir, struct smtpguard **out);
 
-/* Knobs for the benchmark only: parse every repetition of a test-run packet
- * (no sequence tracking) and a ring big enough for every repetition's event. */
+/* Knobs for the benchmark: parse every repetition of a test-run packet (no
+ * sequence tracking) and a ring big enough for every repetition's event;
+ * for replay: policy time is the capture's (sg_clock_ns, set per packet). */
 struct sg_load_opts {
 	int ignore_seq;
 	__u32 ringbuf_bytes;
+	int replay_clock;
 };
 int sg_skel_load_opts(const struct sg_globals *g, const char *pin_dir,
 		      const struct sg_load_opts *lo, struct smtpguard **out);

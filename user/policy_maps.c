@@ -244,6 +244,27 @@ static int sweep_all(const struct sg_maps *m, __u32 gen, int same)
 	return err;
 }
 
+/* Copies the quarantine entries of generation from that are still in
+ * force into generation to, unless that one already has the prefix. */
+static void quarantines_carry(int fd, __u32 from, __u32 to)
+{
+	struct sg_lpm_key k, *cur = NULL;
+	__u64 now = now_mono_ns();
+	struct sg_net_val v;
+
+	while (bpf_map_get_next_key(fd, cur, &k) == 0) {
+		struct sg_lpm_key nk;
+
+		cur = &k;
+		if (k.gen != from || bpf_map_lookup_elem(fd, &k, &v) ||
+		    v.id != SG_NET_ID_QUARANTINE || v.expires_ns <= now)
+			continue;
+		nk = k;
+		nk.gen = to;
+		bpf_map_update_elem(fd, &nk, &v, BPF_NOEXIST);
+	}
+}
+
 static int write_generation(const struct sg_maps *m, const struct sg_policy *p, __u32 gen,
 			    char *err, size_t errlen)
 {
@@ -286,6 +307,10 @@ int sg_policy_apply_maps(const struct sg_maps *m, const struct sg_policy *p, cha
 	/* leftovers of an apply that died half-way carry this generation */
 	sweep_all(m, gen, 1);
 	ret = write_generation(m, p, gen, err, errlen);
+	/* quarantines the kernel made stay while they last (and quarantine
+	 * stays on); an entry of the new policy for the same prefix wins */
+	if (!ret && p->quarantine_blocks)
+		quarantines_carry(m->blocked_src, c.generation, gen);
 	if (ret) {
 		sweep_all(m, gen, 1); /* nothing applied */
 		return ret;
@@ -301,6 +326,10 @@ int sg_policy_apply_maps(const struct sg_maps *m, const struct sg_policy *p, cha
 	for (int r = 0; r < SG_REASON__COUNT; r++)
 		c.actions[r] = p->actions[r];
 	c.rate_limit_per_min = p->rate_limit_per_min;
+	c.fail_closed = p->fail_closed;
+	c.quarantine_blocks = p->quarantine_blocks;
+	c.quarantine_within_s = p->quarantine_within_s;
+	c.quarantine_for_s = p->quarantine_for_s;
 	c.own_domains = p->n_own_domains;
 	c.bad_hosts = p->n_bad_hosts;
 	for (size_t i = 0; i < p->n_bad_hosts; i++)
@@ -380,6 +409,8 @@ static int read_nets(int fd, __u32 gen, struct sg_policy_net **out, size_t *n, s
 			continue;
 		if (v.expires_ns && v.expires_ns <= now)
 			continue; /* expired: no longer in force */
+		if (v.id == SG_NET_ID_QUARANTINE)
+			continue; /* made by the kernel: sg_quarantine_read() */
 		if (*n == *cap) {
 			size_t nc = *cap ? *cap * 2 : 64;
 			void *p = realloc(*out, nc * sizeof(**out));
@@ -420,6 +451,10 @@ int sg_policy_read_maps(const struct sg_maps *m, struct sg_policy *p)
 		p->actions[r] = c.actions[r];
 	p->rate_limit_per_min = c.rate_limit_per_min;
 	p->csum_mode = c.csum_mode;
+	p->fail_closed = c.fail_closed;
+	p->quarantine_blocks = c.quarantine_blocks;
+	p->quarantine_within_s = c.quarantine_within_s;
+	p->quarantine_for_s = c.quarantine_for_s;
 	err = read_names(m->own_domains, c.generation, &p->own_domains, &p->n_own_domains,
 			 &p->cap_own_domains);
 	err = err ?: read_names(m->bad_hosts, c.generation, &p->bad_hosts, &p->n_bad_hosts,
@@ -503,21 +538,28 @@ static int change_item(const struct sg_maps *m, const char *kind, const char *va
 
 		struct sg_net_val old;
 
+		int found = !bpf_map_lookup_elem(fd, &k, &old);
+		/* a quarantine the kernel made is no policy entry: not counted */
+		int quarantine = found && !one.n_trusted_nets && old.id == SG_NET_ID_QUARANTINE;
+
 		if (add) {
 			/* an expired block is not in force: it may be set again */
-			int expired = !bpf_map_lookup_elem(fd, &k, &old) && old.expires_ns &&
+			int expired = found && !quarantine && old.expires_ns &&
 				      old.expires_ns <= now_mono_ns();
 
 			if (*count >= limit && !expired) {
 				ret = -E2BIG;
 			} else {
 				n->id = expired ? old.id : next_id_nets(fd, c.generation);
-				ret = put_net(fd, n, c.generation, expired ? BPF_EXIST : BPF_NOEXIST);
+				ret = put_net(fd, n, c.generation,
+					      expired || quarantine ? BPF_EXIST : BPF_NOEXIST);
 				if (!ret && expired)
 					(*count)--; /* replaced, not added */
 			}
 		} else {
 			ret = bpf_map_delete_elem(fd, &k) ? -errno : 0;
+			if (!ret && quarantine)
+				(*count)++; /* released early: the count stays */
 		}
 	} else {
 		struct sg_policy_name *n = one.n_own_domains ? one.own_domains : one.bad_hosts;
@@ -602,7 +644,54 @@ void sg_policy_warn_unenforced(const struct sg_policy *p, const char *source)
 		if (p->own_domains[i].labels < 2)
 			fprintf(stderr, "smtpguard: warning: %s: internal-domain %s is a whole "
 				"top-level domain\n", source, p->own_domains[i].name);
-	if (p->rate_limit_per_min)
-		fprintf(stderr, "smtpguard: warning: %s: rate-limit is stored in %s but not "
-			"enforced yet in this version\n", source, SG_MAP_CONFIG);
+	if (p->quarantine_blocks) {
+		int blocks = 0;
+
+		for (int r = SG_REASON_NONE + 1; r < SG_REASON__ACTIONS; r++)
+			blocks |= p->actions[r] == SG_ACTION_BLOCK;
+		if (!blocks)
+			fprintf(stderr, "smtpguard: warning: %s: quarantine counts blocked sessions, "
+				"and no action is block: no source will be quarantined\n", source);
+	}
+	if (p->rate_limit_per_min && p->actions[SG_REASON_RATE_EXCEEDED] == SG_ACTION_OFF)
+		fprintf(stderr, "smtpguard: warning: %s: rate-limit is set and action "
+			"rate_exceeded is off: the limit does nothing\n", source);
+}
+
+int sg_quarantine_read(const struct sg_maps *m, struct sg_quarantined **out, size_t *n)
+{
+	struct sg_lpm_key k, *cur = NULL;
+	size_t cap = 0;
+	struct sg_config c;
+	struct sg_net_val v;
+	__u64 now = now_mono_ns();
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	err = config_get(m, &c);
+	if (err)
+		return err;
+	while (bpf_map_get_next_key(m->blocked_src, cur, &k) == 0) {
+		struct sg_quarantined *q;
+
+		cur = &k;
+		if (k.gen != c.generation || bpf_map_lookup_elem(m->blocked_src, &k, &v) ||
+		    v.id != SG_NET_ID_QUARANTINE || v.expires_ns <= now)
+			continue;
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			void *p = realloc(*out, nc * sizeof(**out));
+
+			if (!p)
+				return -ENOMEM;
+			*out = p;
+			cap = nc;
+		}
+		q = &(*out)[(*n)++];
+		q->addr = k.addr;
+		q->left_s = (v.expires_ns - now) / 1000000000ULL + 1;
+		sg_prefix_format(&k.addr, k.prefixlen - 32, v.prefix, q->text, sizeof(q->text));
+	}
+	return 0;
 }

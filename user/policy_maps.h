@@ -36,6 +36,16 @@ int sg_policy_del_maps(const struct sg_maps *m, const char *kind, const char *va
 /* Stderr warnings for parts of a policy that this version stores but does
  * not enforce yet, so no rule is ignored silently. */
 void sg_policy_warn_unenforced(const struct sg_policy *p, const char *source);
+
+/* a source the kernel quarantined (sg_blocked_src entries with id
+ * SG_NET_ID_QUARANTINE of the generation in force), still in force */
+struct sg_quarantined {
+	struct sg_addr addr;
+	__u64 left_s;
+	char text[64];
+};
+/* 0 and a malloc'ed array (free it), or -errno */
+int sg_quarantine_read(const struct sg_maps *m, struct sg_quarantined **out, size_t *n);
 int sg_bad_host_one_label(const struct sg_policy_name *n);
 
 #endif

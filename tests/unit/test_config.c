@@ -214,6 +214,23 @@ static void test_small_forms(void)
 					    sizeof(err)), 0, "rate-limit: the maximum parses");
 	CHECK_EQ_INT(p.rate_limit_per_min, 10000000, "rate-limit: the maximum");
 	sg_policy_free(&p);
+	CHECK(!p.fail_closed && !p.quarantine_blocks, "fail open, no quarantine by default");
+	CHECK_EQ_INT(sg_config_parse_string("fail-closed yes\nquarantine 3/10m for 2h\n", CONF, &p,
+					    err, sizeof(err)), 0, "fail-closed, quarantine parse");
+	CHECK(p.fail_closed && p.actions[SG_REASON_STREAM_ANOMALY] == SG_ACTION_BLOCK,
+	      "fail-closed: stream anomalies block");
+	CHECK(p.quarantine_blocks == 3 && p.quarantine_within_s == 600 &&
+	      p.quarantine_for_s == 7200, "quarantine: 3 within 600 s for 7200 s");
+	sg_policy_free(&p);
+	CHECK_EQ_INT(sg_config_parse_string("action stream_anomaly block\nfail-closed yes\n",
+					    CONF, &p, err, sizeof(err)), 0,
+		     "fail-closed with action stream_anomaly block parses");
+	sg_policy_free(&p);
+	CHECK_EQ_INT(sg_config_parse_string("fail-closed no\naction stream_anomaly off\n", CONF,
+					    &p, err, sizeof(err)), 0, "fail-closed no: any action");
+	CHECK(!p.fail_closed && p.actions[SG_REASON_STREAM_ANOMALY] == SG_ACTION_OFF,
+	      "fail-closed no: the action stays off");
+	sg_policy_free(&p);
 	CHECK_EQ_INT(p.csum_mode, SG_CSUM_AUTO, "checksum-validation: auto by default");
 	for (int m = SG_CSUM_AUTO; m <= SG_CSUM_OFF; m++) {
 		char line[64];
@@ -281,6 +298,37 @@ static void test_bad_lines(void)
 		  "reason none");
 	check_bad("action rate_exceeded block\naction rate_exceeded off\n", CONF ":2: action: "
 		  "rate_exceeded is already set on line 1", "action set twice");
+
+	check_bad("action source_quarantined block\n", CONF ":1: action: unknown reason "
+		  "\"source_quarantined\" (expected one of spoofed_internal_domain, "
+		  "bad_redirect_host, rate_exceeded, stream_anomaly)",
+		  "quarantine has no action line");
+	check_bad("fail-closed maybe\n", CONF ":1: fail-closed: expected yes or no, not "
+		  "\"maybe\"", "fail-closed with a bad value");
+	check_bad("fail-closed no\nfail-closed yes\n", CONF ":2: fail-closed: already set on "
+		  "line 1", "fail-closed set twice");
+	check_bad("action stream_anomaly alert\nfail-closed yes\n", CONF ":1: action "
+		  "stream_anomaly alert contradicts fail-closed yes on line 2 (which blocks the "
+		  "sessions smtpguard cannot follow): use block, or leave the line out",
+		  "fail-closed with a weaker stream_anomaly action");
+	check_bad("quarantine 3 for 1h\n", CONF ":1: quarantine: expected N/DURATION (N "
+		  "blocked sessions, 1 to 1000000, within a duration such as 10m, at most 365d), "
+		  "not \"3\"", "quarantine without its window");
+	check_bad("quarantine 3/10m\n", CONF ":1: quarantine: missing argument (usage: "
+		  "quarantine N/DURATION for DURATION)", "quarantine without its length");
+	check_bad("quarantine 0/10m for 1h\n", CONF ":1: quarantine: expected N/DURATION (N "
+		  "blocked sessions, 1 to 1000000, within a duration such as 10m, at most 365d), "
+		  "not \"0/10m\"", "quarantine of 0 sessions");
+	check_bad("quarantine 3/10x for 1h\n", CONF ":1: quarantine: expected N/DURATION (N "
+		  "blocked sessions, 1 to 1000000, within a duration such as 10m, at most 365d), "
+		  "not \"3/10x\"", "quarantine with a bad window");
+	check_bad("quarantine 3/10m during 1h\n", CONF ":1: quarantine: expected \"for "
+		  "DURATION\" after 3/10m, not \"during\"", "quarantine without for");
+	check_bad("quarantine 3/10m for 366d\n", CONF ":1: quarantine: bad duration \"366d\" "
+		  "(use a number and s, m, h or d: 30s, 10m, 2h, 7d; at most 365d)",
+		  "quarantine longer than a year");
+	check_bad("quarantine 3/10m for 1h\nquarantine 2/1m for 1m\n", CONF ":2: quarantine: "
+		  "already set on line 1", "quarantine set twice");
 
 	check_bad("checksum-validation maybe\n", CONF ":1: checksum-validation: expected auto, "
 		  "yes or no, not \"maybe\"", "checksum-validation with a bad value");

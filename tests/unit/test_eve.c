@@ -234,13 +234,30 @@ static void test_other_reasons(void)
 	ev.match[0] = '\0';
 	ev.value_len = 0;
 	ev.helo_len = 0;
+	ev.count = 201;
+	ev.limit = 200;
+	ev.action = SG_ACTION_BLOCK;
 	s = emit(&ev, "rate");
 	CHECK(has(s, "\"signature_id\":9100005,\"rev\":1,\"signature\":\"SMTPGUARD sender over "
 		  "its rate limit\",\"category\":\"Potentially Bad Traffic\",\"severity\":2,"),
 	      "rate: signature");
-	CHECK(has(s, "\"metadata\":{\"reason\":[\"rate_exceeded\"],\"where\":[\"none\"]}}}"),
-	      "rate: no empty match or value, no smtp");
+	CHECK(has(s, "\"action\":\"blocked\""), "rate: blocked");
+	CHECK(has(s, "\"metadata\":{\"reason\":[\"rate_exceeded\"],\"where\":[\"none\"],"
+		  "\"value\":[\"201 messages in the last minute, limit 200/min\"]}}}"),
+	      "rate: the counts in words, no empty match, no smtp");
 	free(s);
+
+	ev.reason = SG_REASON_SOURCE_QUARANTINED;
+	ev.count = 3;
+	ev.limit = 3600;
+	s = emit(&ev, "quarantine");
+	CHECK(has(s, "\"signature_id\":9100007,") && has(s, "\"action\":\"blocked\"") &&
+	      has(s, "\"reason\":[\"source_quarantined\"]") &&
+	      has(s, "\"value\":[\"3 blocked sessions: connections refused for 3600 s\"]"),
+	      "quarantine: signature, action, reason, value");
+	free(s);
+	ev.count = ev.limit = 0;
+	ev.action = SG_ACTION_ALERT;
 
 	ev.reason = SG_REASON_STREAM_ANOMALY;
 	ev.where = SG_WHERE_STREAM;
