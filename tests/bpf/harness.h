@@ -59,13 +59,16 @@ static inline int h_apply(struct harness *h, const char *config_text)
 	return ret;
 }
 
-static inline int h_open(struct harness *h, const char *config_text)
+/* lo: load knobs (NULL: none); with lo->replay_clock the test sets policy
+ * time itself (h_clock), as replay does from a capture */
+static inline int h_open_opts(struct harness *h, const char *config_text,
+			      const struct sg_load_opts *lo)
 {
 	struct sg_globals g = { .pin_dir = NULL };
 
 	memset(h, 0, sizeof(*h));
 	sg_libbpf_verbosity(0);
-	if (sg_skel_load(&g, NULL, &h->skel))
+	if (sg_skel_load_opts(&g, NULL, lo, &h->skel))
 		return -1;
 	sg_maps_from_skel(h->skel, &h->m);
 	h->xdp_fd = bpf_program__fd(h->skel->progs.sg_xdp_ingress);
@@ -74,6 +77,17 @@ static inline int h_open(struct harness *h, const char *config_text)
 	if (!h->rb || h_apply(h, config_text))
 		return -1;
 	return 0;
+}
+
+static inline int h_open(struct harness *h, const char *config_text)
+{
+	return h_open_opts(h, config_text, NULL);
+}
+
+/* policy time, in ns of the monotonic clock (needs replay_clock) */
+static inline void h_clock(struct harness *h, __u64 ns)
+{
+	h->skel->bss->sg_clock_ns = ns;
 }
 
 static inline void h_close(struct harness *h)
