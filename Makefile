@@ -99,8 +99,9 @@ test: deps test-bins
 demo: deps smtpguard
 	$(Q)scripts/demo.sh
 
-bench: deps smtpguard $(OUTPUT)/tests/bpf/bench
+bench: deps smtpguard $(OUTPUT)/tests/bpf/bench $(OUTPUT)/tests/tools/emergency
 	$(Q)$(OUTPUT)/tests/bpf/bench
+	$(Q)$(OUTPUT)/tests/tools/emergency --smtpguard ./smtpguard --rounds 20
 
 install: smtpguard
 	install -D -m 0755 smtpguard $(DESTDIR)$(PREFIX)/sbin/smtpguard
