@@ -20,6 +20,8 @@ else IPv4. The keys after "segments" are optional (their defaults shown):
       on the sending host: the folded one's-complement sum of the pseudo
       header only, not complemented). IPv4 header checksums are always right.
   "ttl": the IPv4 TTL / IPv6 hop limit of the session's frames.
+  "time": S: the session's first frame is S seconds into the capture (if
+      the frames before it end earlier; sessions are written in order).
 A SEGMENT is one of:
   "text": client bytes at the client's cursor, flags PA.
   {"server": "text"}: server bytes at the server's cursor, flags PA (the 354
@@ -182,6 +184,8 @@ def main():
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
         for s in spec:
+            # "time": S: the session's first frame at S seconds into the capture
+            t = max(t, 1700000000 + s.get("time", 0) - 1)
             for p in session(s):
                 t += 1
                 f.write(struct.pack("<IIII", t, 0, len(p), len(p)) + p)
