@@ -541,6 +541,13 @@ static int check_whole(struct parse_ctx *c, char *err, size_t errlen)
 {
 	unsigned int l = c->action_line[SG_REASON_STREAM_ANOMALY];
 
+	/* a block rule holds only on bytes smtpguard read: without its own
+	 * line, stream_anomaly blocks too when any rule blocks, so a segment
+	 * out of order is dropped (and sent again in order) instead of
+	 * passing unread, and a message past the tail-call budget is cut off.
+	 * An explicit weaker line is kept, with a warning (policy_maps.c). */
+	if (!l && sg_policy_blocks(c->p))
+		c->p->actions[SG_REASON_STREAM_ANOMALY] = SG_ACTION_BLOCK;
 	if (!c->p->fail_closed)
 		return 0;
 	if (l && c->p->actions[SG_REASON_STREAM_ANOMALY] != SG_ACTION_BLOCK) {
@@ -885,6 +892,14 @@ static void ctx_free(struct parse_ctx *c)
 	for (k = 0; k < K__COUNT; k++)
 		free(c->ix[k].slot);
 	free(c->lb.s);
+}
+
+int sg_policy_blocks(const struct sg_policy *p)
+{
+	for (int r = SG_REASON_NONE + 1; r < SG_REASON__ACTIONS; r++)
+		if (r != SG_REASON_STREAM_ANOMALY && p->actions[r] == SG_ACTION_BLOCK)
+			return 1;
+	return 0;
 }
 
 void sg_policy_init(struct sg_policy *p)

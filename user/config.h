@@ -57,6 +57,8 @@ struct sg_policy {
 /* The defaults: port 25, every action "alert", no rate limit, no
  * quarantine, fail open, empty lists. */
 void sg_policy_init(struct sg_policy *p);
+/* Whether a rule other than stream_anomaly blocks. */
+int sg_policy_blocks(const struct sg_policy *p);
 /* Free the lists and go back to the defaults. */
 void sg_policy_free(struct sg_policy *p);
 

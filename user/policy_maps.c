@@ -644,6 +644,11 @@ void sg_policy_warn_unenforced(const struct sg_policy *p, const char *source)
 		if (p->own_domains[i].labels < 2)
 			fprintf(stderr, "smtpguard: warning: %s: internal-domain %s is a whole "
 				"top-level domain\n", source, p->own_domains[i].name);
+	if (sg_policy_blocks(p) && p->actions[SG_REASON_STREAM_ANOMALY] != SG_ACTION_BLOCK)
+		fprintf(stderr, "smtpguard: warning: %s: a rule blocks but action stream_anomaly is "
+			"%s: a message sent in segments out of order, or past the tail-call budget, "
+			"passes unread instead of being blocked\n", source,
+			sg_action_name(p->actions[SG_REASON_STREAM_ANOMALY]));
 	if (p->quarantine_blocks) {
 		int blocks = 0;
 

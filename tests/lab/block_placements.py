@@ -19,10 +19,11 @@ or a link to the bad host redir.badcdn.test, bad=False a legitimate one
 must be blocked; the legitimate ones (the controls) delivered. With "alert"
 it lists a few bad sessions only, scripted to be answered (verdict alert):
 under a policy that only alerts they must be delivered, which shows the
-checks that find a blocked message missing would see it there. "unread"
-lists group 8, the placements smtpguard does not read in order (past the
-tail-call budget of one segment, ahead of a gap), verdict block; "unread-sa"
-the same, with the alert they must raise when stream_anomaly is blocked too.
+checks that find a blocked message missing would see it there. "unread-sa"
+lists group 8, the placements smtpguard does not read as they come (past
+the tail-call budget of one segment, ahead of a gap), verdict block, with
+the alert they raise when stream_anomaly blocks (as it does by default
+once a rule blocks); "unread" the same with the reason of their token.
 
 Every message carries "X-Case: TAG", TAG being bp<port> (bp<port>a and
 bp<port>b for the two messages of a session). A blocked session is never

@@ -231,6 +231,22 @@ static void test_small_forms(void)
 	CHECK(!p.fail_closed && p.actions[SG_REASON_STREAM_ANOMALY] == SG_ACTION_OFF,
 	      "fail-closed no: the action stays off");
 	sg_policy_free(&p);
+	CHECK_EQ_INT(sg_config_parse_string("action bad_redirect_host block\n", CONF, &p, err,
+					    sizeof(err)), 0, "a block rule parses");
+	CHECK_EQ_INT(p.actions[SG_REASON_STREAM_ANOMALY], SG_ACTION_BLOCK,
+		     "a block rule makes stream_anomaly block unless it has its own line");
+	sg_policy_free(&p);
+	CHECK_EQ_INT(sg_config_parse_string("action rate_exceeded block\n"
+					    "action stream_anomaly alert\n", CONF, &p, err,
+					    sizeof(err)), 0, "a block rule, stream_anomaly alert");
+	CHECK_EQ_INT(p.actions[SG_REASON_STREAM_ANOMALY], SG_ACTION_ALERT,
+		     "an explicit stream_anomaly line is kept");
+	sg_policy_free(&p);
+	CHECK_EQ_INT(sg_config_parse_string("action bad_redirect_host alert\n", CONF, &p, err,
+					    sizeof(err)), 0, "no block rule");
+	CHECK_EQ_INT(p.actions[SG_REASON_STREAM_ANOMALY], SG_ACTION_ALERT,
+		     "no block rule: stream_anomaly alerts by default");
+	sg_policy_free(&p);
 	CHECK_EQ_INT(p.csum_mode, SG_CSUM_AUTO, "checksum-validation: auto by default");
 	for (int m = SG_CSUM_AUTO; m <= SG_CSUM_OFF; m++) {
 		char line[64];
