@@ -253,6 +253,20 @@ int do_check_config(int argc, char **argv, const struct sg_globals *g)
 	       pol.n_blocked_sources, pol.n_blocked_sources == 1 ? "" : "s");
 	if (pol.duplicates)
 		printf(" (%zu duplicate%s ignored)", pol.duplicates, pol.duplicates == 1 ? "" : "s");
+	/* what blocks: the actions that are block, and the limits */
+	for (int r = SG_REASON_NONE + 1, first = 1; r < SG_REASON__ACTIONS; r++) {
+		if (pol.actions[r] != SG_ACTION_BLOCK)
+			continue;
+		printf("%s%s", first ? "; block: " : ", ", sg_reason_name(r));
+		first = 0;
+	}
+	if (pol.rate_limit_per_min)
+		printf("; rate-limit %u/min", pol.rate_limit_per_min);
+	if (pol.quarantine_blocks)
+		printf("; quarantine %u/%us for %us", pol.quarantine_blocks, pol.quarantine_within_s,
+		       pol.quarantine_for_s);
+	if (pol.fail_closed)
+		printf("; fail-closed");
 	printf("\n");
 	sg_policy_warn_unenforced(&pol, argv[1]);
 	sg_policy_free(&pol);

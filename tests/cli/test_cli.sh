@@ -303,6 +303,20 @@ if [ "$RC" -eq 0 ] && grep -q ': ok' "$T/out"; then
 else
 	fail "check-config: a good file is ok" "exit $RC: $(said)"
 fi
+printf 'internal-domain corp.example\naction spoofed_internal_domain block\nrate-limit 200/min\nquarantine 5/10m for 1h\nfail-closed yes\n' >"$T/block.conf"
+plain check-config "$T/block.conf"
+if [ "$RC" -eq 0 ] && grep -q '; block: spoofed_internal_domain, stream_anomaly; rate-limit 200/min; quarantine 5/600s for 3600s; fail-closed$' "$T/out"; then
+	pass "check-config: says what blocks, the rate limit, the quarantine, fail-closed"
+else
+	fail "check-config: says what blocks" "exit $RC: $(cat "$T/out") $(said)"
+fi
+printf 'action bad_redirect_host block\naction stream_anomaly alert\n' >"$T/weak.conf"
+plain check-config "$T/weak.conf"
+if [ "$RC" -eq 0 ] && grep -q 'warning: .*a rule blocks but action stream_anomaly is alert' "$T/err"; then
+	pass "check-config: warns that a block rule with stream_anomaly alert leaves a way around"
+else
+	fail "check-config: warns about stream_anomaly alert beside a block rule" "exit $RC: $(said)"
+fi
 
 # ------------------------------------------------------------------ root
 
