@@ -144,6 +144,9 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 					if (pos + 32 > end || (void *)(p + 32) > data_end) {
 						prev = w >> 56;
 						pos = (pos + 8) & SG_POS_MASK;
+						/* a CR last: the LF after it ends the
+						 * line, not a bare one (the DFA must know) */
+						s = prev == '\r' ? SG_P_S_CR : SG_P_S_TEXT;
 						continue;
 					}
 					w2 = *(__u64 *)(p + 8);
@@ -158,6 +161,7 @@ static __always_inline __u32 sg_part_chunk(struct sg_scan *sc, __u8 *b, const in
 					if (!(m2 | m3 | m4)) {
 						prev = w4 >> 56;
 						pos = (pos + 32) & SG_POS_MASK;
+						s = prev == '\r' ? SG_P_S_CR : SG_P_S_TEXT;
 						continue;
 					}
 					if (m2) {

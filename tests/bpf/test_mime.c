@@ -387,6 +387,45 @@ static void test_skip_lines(struct harness *h)
 		     "a skipped part of lines 0-40 long, every split: the link after it, once");
 }
 
+/* the end of data right after a skipped line (an epilogue, a preamble, a
+ * part not read) of every length 1-40: a line whose CR is the last byte of
+ * an 8-byte word was read as ending in a bare LF, and the end of data after
+ * it as a bare-LF dot line (a stream anomaly: under block, a false block) */
+static void test_skip_end(struct harness *h)
+{
+	static const char *where[] = {
+		MP_HEAD "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+		"Content-Type: text/plain\r\n\r\nhi\r\n--b--\r\n",  /* epilogue */
+		MP_HEAD "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+		"Content-Type: application/pdf\r\n\r\n",             /* a part, unclosed */
+		MP_HEAD "Content-Type: multipart/mixed; boundary=b\r\n\r\n", /* preamble */
+	};
+	int bad = 0;
+
+	for (int w = 0; w < 3; w++) {
+		for (int l = 1; l <= 40; l++) {
+			char msg[512];
+			struct sg_flow f;
+			struct sess s;
+			int o = snprintf(msg, sizeof(msg), "%s", where[w]);
+
+			for (int i = 0; i < l; i++)
+				msg[o++] = "Bye all, see you"[i % 16];
+			snprintf(msg + o, sizeof(msg) - o, "\r\n.\r\n");
+			in_data(h, &s);
+			h->nev = 0;
+			sess_send_str(&s, msg);
+			if (sess_flow(&s, &f) || f.messages != 1 || h->nev) {
+				if (!bad++)
+					printf("# skip end: place %d, last line of %d bytes: %u messages, "
+					       "%d events\n", w, l, f.messages, h->nev);
+			}
+		}
+	}
+	CHECK_EQ_INT(bad, 0, "the end of data after a skipped line of every length 1-40, "
+			     "in an epilogue, an unclosed part and a preamble: no anomaly");
+}
+
 /* the end of data inside encoded parts: the message ends there, and the
  * session's next message is read from its headers */
 static void test_end_of_data(struct harness *h)
@@ -517,6 +556,7 @@ int main(void)
 	test_fifty(&h);
 	test_skip_lines(&h);
 	test_end_of_data(&h);
+	test_skip_end(&h);
 	test_bdat(&h);
 	test_tail_budget(&h);
 	test_big(&h);
