@@ -161,7 +161,7 @@ enum sg_reply_kind {
 	SG_RK_BDAT,         /* a chunk that is not the last */
 	SG_RK_MSG,          /* the end of a message (CRLF.CRLF, BDAT LAST): queued or not */
 };
-#define SG_REPLY_QUEUE 16   /* runs of replies awaited at once (a run: up to 255 alike) */
+#define SG_REPLY_QUEUE 64   /* runs of replies awaited at once (a run: up to 255 alike) */
 
 /* How TCP checksums of watched segments are checked (sg_config.csum_mode,
  * the config's checksum-validation). A wrong one is not parsed: the server

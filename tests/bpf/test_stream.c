@@ -668,15 +668,23 @@ static void test_pipelined_runs(struct harness *h)
 	      f.recipients - f.rcpt_refused == 0,
 	      "30 RSETs, 40 refused RCPTs, DATA refused, pipelined: all matched");
 
-	/* kinds alternating: more runs than kept */
+	/* kinds alternating: as many runs as kept, then more */
 	start(h, &s);
 	cmds[0] = 0;
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < (SG_REPLY_QUEUE - 2) / 2; i++)
+		strcat(cmds, "RCPT TO:<a@corp.example>\r\nNOOP\r\n");
+	sess_send_str(&s, cmds);
+	CHECK(h_alerts(h, SG_REASON_STREAM_ANOMALY, -1) == 0 && sess_flow(&s, &f) == 0 &&
+	      !(f.flags & SG_FLOW_NO_REPLIES),
+	      "62 runs pipelined (and the greeting): all kept");
+	start(h, &s);
+	cmds[0] = 0;
+	for (int i = 0; i < SG_REPLY_QUEUE / 2 + 1; i++)
 		strcat(cmds, "RCPT TO:<a@corp.example>\r\nNOOP\r\n");
 	sess_send_str(&s, cmds);
 	CHECK(h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1 && sess_flow(&s, &f) == 0 &&
 	      (f.flags & SG_FLOW_NO_REPLIES),
-	      "20 runs pipelined: replies no longer matched, and said");
+	      "66 runs pipelined: replies no longer matched, and said");
 }
 
 /* IPv6 options Linux may drop a packet for: not read, said; an 8-byte
