@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev pkg-config
       make gcc iproute2 postfix swaks libio-socket-inet6-perl tcpdump python3
-      python3-jsonschema procps groff-base
+      python3-jsonschema procps groff-base openssl
       util-linux)
 
 missing=()

@@ -15,7 +15,10 @@
 # Functions: lab_up, lab_down, lab_send, lab_mail_count, lab_wait_delivered,
 # lab_queue_empty, lab_sg, lab_sg_bg, lab_bg_stop, lab_capture_start,
 # lab_capture_stop, lab_on_down, lab_dump_logs, lab_wait_until.
-# Knobs: SMTPGUARD (binary), LAB_KEEP=1 (keep LAB_DIR), LAB_VERBOSE=1.
+# Knobs: SMTPGUARD (binary), LAB_KEEP=1 (keep LAB_DIR), LAB_VERBOSE=1,
+# LAB_TLS=1 (before lab_up: Postfix offers STARTTLS with a throwaway
+# self-signed certificate made in LAB_DIR; off by default, and the default
+# lab is unchanged by it).
 
 LAB_REPO=${LAB_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 SMTPGUARD=${SMTPGUARD:-$LAB_REPO/smtpguard}
@@ -82,6 +85,10 @@ lab_check_env()
 	for c in ip ss postfix postconf swaks tcpdump nsenter timeout; do
 		command -v "$c" >/dev/null 2>&1 || { echo "$c not installed (run scripts/install-deps.sh)" >&2; return 1; }
 	done
+	if [ "${LAB_TLS:-0}" = 1 ] && ! command -v openssl >/dev/null 2>&1; then
+		echo "openssl not installed (LAB_TLS=1; run scripts/install-deps.sh)" >&2
+		return 1
+	fi
 }
 
 # ---------------------------------------------------------------- network
@@ -220,6 +227,33 @@ lab_postfix_config()
 	scache    unix  -       -       n       -       1       scache
 	postlog   unix-dgram n  -       n       -       1       postlogd
 	EOF
+	if [ "${LAB_TLS:-0}" = 1 ]; then
+		lab_postfix_tls "$pf" || { lab_log "cannot make the lab's TLS certificate"; return 1; }
+	fi
+}
+
+# LAB_TLS=1: STARTTLS offered (security level "may": never required), with
+# a self-signed P-256 key and certificate for relay.corp.example made now in
+# LAB_DIR/postfix/tls and gone with it. Test only: clients cannot verify it.
+# tlsmgr seeds smtpd's PRNG (without it smtpd warns on every TLS session).
+lab_postfix_tls()
+{
+	local pf=$1 tls=$1/tls
+	mkdir -p "$tls" || return 1
+	timeout 30 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$tls/key.pem" -out "$tls/cert.pem" -days 2 -subj /CN=relay.corp.example \
+		-addext subjectAltName=DNS:relay.corp.example >"$tls/openssl.log" 2>&1 ||
+		{ cat "$tls/openssl.log" >&2; return 1; }
+	chmod 0600 "$tls/key.pem"
+	cat >>"$pf/etc/main.cf" <<-EOF
+	# LAB_TLS=1: STARTTLS with a throwaway self-signed certificate
+	smtpd_tls_cert_file = $tls/cert.pem
+	smtpd_tls_key_file = $tls/key.pem
+	smtpd_tls_security_level = may
+	smtpd_tls_loglevel = 1
+	smtpd_tls_session_cache_database =
+	EOF
+	echo "tlsmgr    unix  -       -       n       1000?   1       tlsmgr" >>"$pf/etc/master.cf"
 }
 
 lab_postfix_listening()
