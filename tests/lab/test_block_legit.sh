@@ -217,10 +217,21 @@ echo "lab: smtpguard: $blocks; alerts +$(d alerts); ooo_dropped +$(d ooo_dropped
 t_check "zero blocks ($blocks)" "$(explain | head -n 40)" \
 	test "$(d blocked_rsts)" = 0 -a "$(d blocked_packets)" = 0 -a "$(d blocked_syns)" = 0 \
 	-a "$blocked_events" -eq 0
-t_check "zero alerts (alerts +$(d alerts), $alert_events events, alerts_suppressed +$(d alerts_suppressed))" \
+# The one alert an honest sender may draw: a retransmission of bytes the
+# server has not acknowledged yet and that reach back past the 32 bytes
+# smtpguard keeps to compare (the lab's veths reorder, block mode drops the
+# segments out of order, and the sender's TCP then sends again from where
+# it stands). It is said ("allowed", severity 3) and never blocks: bytes
+# that could be swapped unseen are worth saying. Every other alert is a
+# false one.
+unverified=$(grep -c 'too long to compare' "$T/events.jsonl")
+others=$((alert_events - unverified))
+echo "lab: smtpguard: $unverified notices of unverified retransmissions (allowed)" >&2
+t_check "zero alerts but the notices of unverified retransmissions ($others others; alerts +$(d alerts), $alert_events events, alerts_suppressed +$(d alerts_suppressed))" \
 	"$(explain | head -n 40)" \
-	test "$(d alerts)" = 0 -a "$alert_events" -eq 0 -a "$(d alerts_suppressed)" = 0
-fc=$("$T_PY" "$MM" flowcheck --flows "$T/flows.held.json" "$T"/m.[op]*.jsonl 2>&1)
+	test "$others" -eq 0 -a "$(d alerts)" = "$alert_events" -a "$(d alerts_suppressed)" = 0
+fc=$("$T_PY" "$MM" flowcheck --flows "$T/flows.held.json" --notices "$T/events.jsonl" \
+	"$T"/m.[op]*.jsonl 2>&1)
 t_check "per session, smtpguard's flow entry counted what was sent ($(head -n 1 <<<"$fc"))" \
 	"$(tail -n +2 <<<"$fc" | head -n 10)" grep -q '"mismatches": 0' <<<"$fc"
 t_check "no event lost, events read" "events_lost +$(d events_lost); $(head -c 200 "$T/events.err")" \
@@ -284,7 +295,8 @@ for e in "${EDGES[@]}"; do
 	lab_sg events >"$T/edge-$c.events" 2>&1
 	lab_sg flows --json >"$T/edge-$c.flows" 2>/dev/null
 	failed=$("$T_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["failed"])' "$T/edge-$c.out" 2>/dev/null || echo "?")
-	nev=$(grep -c '"event_type":"alert"' "$T/edge-$c.events")
+	# alerts but the notice of an unverified retransmission (see above)
+	nev=$(grep '"event_type":"alert"' "$T/edge-$c.events" | grep -vc 'too long to compare')
 	t_check "edge case $c: $what: accepted, no block, no alert" \
 		"$failed messages not accepted, $nev alerts: $("$T_PY" "$MM" explain --events "$T/edge-$c.events" --flows "$T/edge-$c.flows" "$T/m.edge-$c.jsonl" 2>&1 | head -n 8)" \
 		test "$failed" = 0 -a "$nev" -eq 0
