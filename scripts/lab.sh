@@ -108,7 +108,13 @@ lab_ns_add()
 lab_link()
 {
 	local ns=$1 ifc=$2 a4=$3 a6=$4 rif=$5 g4=$6 g6=$7 r4=$8 r6=$9
-	ip -n "$ns" link add "$ifc" type veth peer name "$rif" netns "$LAB_ROUTER_NS" || return 1
+	# One queue each way, as a NIC's receive-side scaling gives each
+	# session one queue: a veth has a queue per CPU by default and takes
+	# the sending CPU's, so one session's segments (its writer on one CPU,
+	# its retransmission timer on another) would be read by XDP on two
+	# CPUs at once, out of order, racing on the session's entry
+	ip -n "$ns" link add "$ifc" numtxqueues 1 numrxqueues 1 type veth peer name "$rif" \
+		numtxqueues 1 numrxqueues 1 netns "$LAB_ROUTER_NS" || return 1
 	ip -n "$ns" addr add "$a4" dev "$ifc" &&
 		ip -n "$ns" addr add "$a6" dev "$ifc" nodad &&
 		ip -n "$LAB_ROUTER_NS" addr add "$r4" dev "$rif" &&
