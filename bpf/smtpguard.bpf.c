@@ -235,10 +235,6 @@ static __always_inline void sg_syn_keep(struct xdp_md *ctx, const struct sg_pkt 
 static __always_inline int sg_client_syn(struct xdp_md *ctx, struct sg_flow *f,
 					 const struct sg_pkt *pk, const struct sg_config *cfg)
 {
-	if (sg_source_blocked(pk, cfg)) {
-		stat_inc(SG_STAT_blocked_syns);
-		return XDP_DROP;
-	}
 	if (f && !(f->flags & (SG_FLOW_CLI_FIN | SG_FLOW_SRV_FIN)) && f->phase != SG_PHASE_CLOSED) {
 		/* a SYN on an open session: kept aside (sg_syns), and if the
 		 * server answers it with a SYN-ACK, the old session is over
@@ -321,6 +317,12 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	struct sg_flow *f;
 	int skip, csum_done = 0;
 
+	/* a SYN from a blocked source: dropped before any state is looked
+	 * up or made (as cheap as it can be: one LPM lookup) */
+	if ((fl & TCPF_SYN) && !(fl & TCPF_ACK) && sg_source_blocked(pk, cfg)) {
+		stat_inc(SG_STAT_blocked_syns);
+		return XDP_DROP;
+	}
 	f = bpf_map_lookup_elem(&sg_flows, &pk->key);
 	if (f && (f->flags & SG_FLOW_REENTRY)) {
 		/* back from the message program: go on where it stopped */
