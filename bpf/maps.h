@@ -112,6 +112,13 @@ volatile const __u8 sg_ignore_seq = 0;
  * before each run, mapped onto the monotonic clock at the replay's start so
  * that expiries the policy wrote mean the same thing. */
 volatile const __u8 sg_replay_clock = 0;
+
+/* `make bench` only: time the block path (the RST rewrite), which happens
+ * once a session and so cannot be timed by repeating one packet; the
+ * verifier removes the timing in production */
+volatile const __u8 sg_bench_timing = 0;
+__u64 sg_bench_block_ns = 0;
+__u64 sg_bench_block_n = 0;
 volatile __u64 sg_clock_ns = 0;
 
 static __always_inline __u64 sg_now(void)

@@ -129,10 +129,18 @@ static __always_inline int sg_segment_end(struct xdp_md *ctx, struct sg_flow *f,
 		/* the first blocked segment aborts the server's side; every
 		 * later client segment is dropped (the client is not told: it
 		 * gives up on its own timers) */
+		__u64 t0 = sg_bench_timing ? bpf_ktime_get_ns() : 0;
+		int rewritten;
+
 		f->flags |= SG_FLOW_RST_SENT;
 		stat_inc(SG_STAT_blocked_packets);
 		sg_quarantine_g(f, &pk->key);
-		if (!sg_block_rst(ctx, pk, f->seg_start)) {
+		rewritten = !sg_block_rst(ctx, pk, f->seg_start);
+		if (sg_bench_timing) {
+			sg_bench_block_ns += bpf_ktime_get_ns() - t0;
+			sg_bench_block_n++;
+		}
+		if (rewritten) {
 			stat_inc(SG_STAT_blocked_rsts);
 			return XDP_PASS;
 		}

@@ -89,6 +89,7 @@ int sg_skel_load_opts(const struct sg_globals *g, const char *pin_dir,
 	if (lo) {
 		skel->rodata->sg_ignore_seq = lo->ignore_seq;
 		skel->rodata->sg_replay_clock = lo->replay_clock;
+		skel->rodata->sg_bench_timing = lo->bench_timing;
 		if (lo->ringbuf_bytes)
 			bpf_map__set_max_entries(skel->maps.sg_events, lo->ringbuf_bytes);
 	}
