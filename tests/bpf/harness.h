@@ -193,18 +193,40 @@ static inline int sess_syn(struct sess *s)
 	return h_xdp(s->h, f, n);
 }
 
+/* The client's next segment as a frame in out (not sent, the sequence not
+ * moved): data at the current sequence, acknowledging what the server
+ * sent, with TCP flags (0: PSH|ACK). Returns its length. */
+static inline int sess_frame(const struct sess *s, __u8 flags, const void *data, size_t len,
+			     __u8 *out)
+{
+	struct pkt_spec ps = s->ps;
+
+	ps.seq = s->seq;
+	ps.ack = s->srv_seq;
+	if (flags)
+		ps.flags = flags;
+	return pkt_build(out, &ps, data, len);
+}
+
 /* Sends data as one segment at the current sequence; returns the verdict. */
 static inline int sess_send(struct sess *s, const void *data, size_t len)
 {
 	__u8 f[PKT_MAX];
-	struct pkt_spec ps = s->ps;
-	int n;
+	int n = sess_frame(s, 0, data, len, f);
 
-	ps.seq = s->seq;
-	ps.ack = s->srv_seq; /* as a client acknowledges what the server sent */
-	n = pkt_build(f, &ps, data, len);
 	s->seq += len;
 	return h_xdp(s->h, f, n);
+}
+
+/* The same, with what XDP left of the segment in out (a block rewrites it
+ * into a RST): the verdict. */
+static inline int sess_send_out(struct sess *s, const char *text, __u8 *out, __u32 *outlen)
+{
+	__u8 f[PKT_MAX];
+	int n = sess_frame(s, 0, text, strlen(text), f);
+
+	s->seq += strlen(text);
+	return h_xdp_out(s->h, f, n, out, outlen);
 }
 
 static inline int sess_send_str(struct sess *s, const char *text)

@@ -43,12 +43,11 @@ static void session(struct harness *h, struct sess *s, const char *src)
  * of data (XDP_PASS with *rst set when it became a RST to the server). */
 static int message(struct sess *s, const char *from, int *rst)
 {
-	const char *body = "Subject: hi\r\n\r\nhello\r\n.\r\n";
-	__u8 fr[PKT_MAX], out[PKT_MAX];
-	struct pkt_spec ps = s->ps;
+	__u8 out[PKT_MAX];
 	__u32 outlen = 0;
+	__u32 eod_seq;
 	char cmd[256];
-	int n, v;
+	int v;
 
 	snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>\r\nRCPT TO:<b@corp.example>\r\n"
 		 "RCPT TO:<c@corp.example>\r\nDATA\r\n", from);
@@ -57,12 +56,9 @@ static int message(struct sess *s, const char *from, int *rst)
 	if (v != XDP_PASS)
 		return v;
 	sess_reply(s, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
-	ps.seq = s->seq;
-	ps.ack = s->srv_seq;
-	n = pkt_build(fr, &ps, body, strlen(body));
-	v = h_xdp_out(s->h, fr, n, out, &outlen);
-	*rst = v == XDP_PASS && h_is_rst(out, outlen, s->seq);
-	s->seq += strlen(body);
+	eod_seq = s->seq;
+	v = sess_send_out(s, "Subject: hi\r\n\r\nhello\r\n.\r\n", out, &outlen);
+	*rst = v == XDP_PASS && h_is_rst(out, outlen, eod_seq);
 	if (v == XDP_PASS && !*rst)
 		sess_reply(s, "250 queued\r\n");
 	return v;
@@ -192,24 +188,18 @@ static void test_rate_alert(struct harness *h)
  * with it became a RST to the server */
 static int forged(struct harness *h, const char *src)
 {
-	const char *l = "MAIL FROM:<ceo@corp.example>\r\n";
-	__u8 fr[PKT_MAX], out[PKT_MAX];
-	struct pkt_spec ps;
-	__u32 outlen = 0;
+	__u8 out[PKT_MAX];
+	__u32 outlen = 0, seq;
 	struct sess s;
-	int n;
 
 	session(h, &s, src);
-	ps = s.ps;
-	ps.seq = s.seq;
-	ps.ack = s.srv_seq;
-	n = pkt_build(fr, &ps, l, strlen(l));
-	if (h_xdp_out(h, fr, n, out, &outlen) != XDP_PASS)
+	seq = s.seq;
+	if (sess_send_out(&s, "MAIL FROM:<ceo@corp.example>\r\n", out, &outlen) != XDP_PASS)
 		return 0;
 	/* h_is_rst reads IPv4 frames; an IPv6 one is a RST if its payload is gone */
 	if (s.ps.v6)
 		return outlen == 14 + 40 + 20 && (out[14 + 40 + 13] & 0x04);
-	return h_is_rst(out, outlen, s.seq);
+	return h_is_rst(out, outlen, seq);
 }
 
 static int syn_verdict(struct harness *h, const char *src)
@@ -341,16 +331,7 @@ static void test_fail_closed(struct harness *h)
 	drops = STAT(h, fail_closed_drops);
 	CHECK_EQ_INT(sess_send_str(&s, "RCPT TO:<b@corp.example>\r\n"), XDP_DROP,
 		     "fail closed: data of a session not followed is dropped");
-	{
-		__u8 f[PKT_MAX];
-		struct pkt_spec ps = s.ps;
-		int n;
-
-		ps.seq = s.seq;
-		ps.ack = s.srv_seq;
-		n = pkt_build(f, &ps, "", 0);
-		CHECK_EQ_INT(h_xdp(h, f, n), XDP_PASS, "fail closed: its bare ACKs pass");
-	}
+	CHECK_EQ_INT(sess_send(&s, "", 0), XDP_PASS, "fail closed: its bare ACKs pass");
 	/* the server answers it: picked up mid-stream, and still not followed */
 	sess_reply(&s, "250 ok\r\n");
 	CHECK_EQ_INT(sess_send_str(&s, "DATA\r\n"), XDP_DROP,
