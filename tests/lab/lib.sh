@@ -34,6 +34,27 @@ t_exit()
 	[ "$T_FAILED" -eq 0 ]
 }
 
+# t_lab_up SUITE - what every lab suite starts with: skip the whole suite
+# (and exit) on a machine that cannot run the lab, else source
+# scripts/lab.sh, give smtpguard a pin dir of its own (unloaded and removed
+# by lab_down, also on failure) and bring the lab up (a failed start fails
+# the suite and exits). LAB_TLS=1 in the environment: the lab with TLS.
+t_lab_up()
+{
+	local reason
+	if ! reason=$(bash -c '. scripts/lab.sh; lab_check_env' 2>&1); then
+		t_skip "$1" "$reason"
+		t_exit
+		exit
+	fi
+	# shellcheck source=scripts/lab.sh
+	. scripts/lab.sh
+	LAB_PIN_DIR=/sys/fs/bpf/smtpguard-$1-$$-$RANDOM
+	# shellcheck disable=SC2016 # expanded by lab_down
+	lab_on_down 'lab_sg unload "$LAB_IFACE" >/dev/null 2>&1; rm -rf "$LAB_PIN_DIR"'
+	lab_up || { t_fail lab_up "the lab did not come up"; t_exit; exit; }
+}
+
 # t_alert_rows FILE - one tab-separated row per alert event in FILE:
 # reason, where, src_ip, src_port, value (lists joined with ","). A line that
 # is not JSON becomes a row "INVALID <line>", so no garbage passes unseen.

@@ -41,27 +41,12 @@ cd "$(dirname "$0")/../.."
 # shellcheck source=tests/lab/lib.sh
 . tests/lab/lib.sh
 
-if [ "$(id -u)" -ne 0 ]; then
-	t_skip block_legit "needs root (network namespaces, XDP)"
-	t_exit
-	exit
-fi
-if ! reason=$(LAB_TLS=1 bash -c '. scripts/lab.sh; lab_check_env' 2>&1); then
-	t_skip block_legit "$reason"
-	t_exit
-	exit
-fi
 if [ ! -x ./smtpguard ]; then
 	t_skip block_legit "smtpguard not built (make)"
 	t_exit
 	exit
 fi
-# shellcheck source=scripts/lab.sh
-. scripts/lab.sh
-LAB_PIN_DIR=/sys/fs/bpf/smtpguard-legit-$$-$RANDOM
-# shellcheck disable=SC2016 # expanded by lab_down
-lab_on_down 'lab_sg unload "$LAB_IFACE" >/dev/null 2>&1; rm -rf "$LAB_PIN_DIR"'
-LAB_TLS=1 lab_up || { t_fail lab_up "the lab did not come up"; t_exit; exit; }
+LAB_TLS=1 t_lab_up block_legit
 
 MM=$LAB_REPO/tests/tools/mixmail.py
 SEED=${SG_LEGIT_SEED:-1}

@@ -33,18 +33,9 @@ cd "$(dirname "$0")/../.."
 # shellcheck source=tests/lab/lib.sh
 . tests/lab/lib.sh
 
-if ! reason=$(bash -c '. scripts/lab.sh; lab_check_env' 2>&1); then
-	t_skip block_placements "$reason"
-	t_exit
-	exit
-fi
-# shellcheck source=scripts/lab.sh
-. scripts/lab.sh
+t_lab_up block_placements
 # shellcheck source=tests/lab/raw.sh
 . tests/lab/raw.sh
-LAB_PIN_DIR=/sys/fs/bpf/smtpguard-bplace-$$-$RANDOM
-lab_on_down 'lab_sg unload "$LAB_IFACE" >/dev/null 2>&1; rm -rf "$LAB_PIN_DIR"'
-lab_up || { t_fail lab_up "the lab did not come up"; t_exit; exit; }
 raw_up || { t_fail raw_up "no raw sender"; t_exit; exit; }
 
 # the lab's policy, its actions replaced by the two block rules

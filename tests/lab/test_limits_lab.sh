@@ -20,16 +20,7 @@ cd "$(dirname "$0")/../.."
 # shellcheck source=tests/lab/lib.sh
 . tests/lab/lib.sh
 
-if ! reason=$(bash -c '. scripts/lab.sh; lab_check_env' 2>&1); then
-	t_skip limits_lab "$reason"
-	t_exit
-	exit
-fi
-# shellcheck source=scripts/lab.sh
-. scripts/lab.sh
-LAB_PIN_DIR=/sys/fs/bpf/smtpguard-limits-$$-$RANDOM
-lab_on_down 'lab_sg unload "$LAB_IFACE" >/dev/null 2>&1; rm -rf "$LAB_PIN_DIR"'
-lab_up || { t_fail lab_up "the lab did not come up"; t_exit; exit; }
+t_lab_up limits_lab
 BURST="$T_PY $LAB_REPO/tests/tools/burst.py"
 
 # mailbox: messages carrying header line $1

@@ -18,18 +18,9 @@ cd "$(dirname "$0")/../.."
 # shellcheck source=tests/lab/lib.sh
 . tests/lab/lib.sh
 
-if ! reason=$(bash -c '. scripts/lab.sh; lab_check_env' 2>&1); then
-	t_skip stream_lab "$reason"
-	t_exit
-	exit
-fi
-# shellcheck source=scripts/lab.sh
-. scripts/lab.sh
+t_lab_up stream_lab
 # shellcheck source=tests/lab/raw.sh
 . tests/lab/raw.sh
-LAB_PIN_DIR=/sys/fs/bpf/smtpguard-stream-$$-$RANDOM
-lab_on_down 'lab_sg unload "$LAB_IFACE" >/dev/null 2>&1; rm -rf "$LAB_PIN_DIR"'
-lab_up || { t_fail lab_up "the lab did not come up"; t_exit; exit; }
 raw_up || { t_fail raw_up "no raw sender"; t_exit; exit; }
 lab_sg load "$LAB_IFACE" --config "$LAB_SG_CONF" >/dev/null ||
 	{ t_fail load "smtpguard load failed"; t_exit; exit; }
