@@ -14,6 +14,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "flow.h"
+#include "guard.h"
 #include "emit.h"
 #include "rate.h"
 #include "match.h"
@@ -163,6 +164,17 @@ static __always_inline int sg_segment_end(struct xdp_md *ctx, struct sg_flow *f,
 	f->flags |= SG_FLOW_CLI_FIN;
 	if (f->flags & SG_FLOW_SRV_FIN)
 		sg_flow_free(f, &pk->key);
+	return verdict;
+}
+
+/* The end of a chain in a tail-called program: the segment is finished,
+ * and the session's guard, taken by sg_xdp_ingress, is put back. */
+static __always_inline int sg_chain_end(struct xdp_md *ctx, struct sg_flow *f,
+					const struct sg_pkt *pk)
+{
+	int verdict = sg_segment_end(ctx, f, pk);
+
+	sg_guard_release(f);
 	return verdict;
 }
 
@@ -317,8 +329,11 @@ static __always_inline struct sg_flow *sg_flow_start(const struct sg_pkt *pk)
 	return NULL;
 }
 
+/* Reads one client segment. *held is set to the session whose guard this
+ * chain took (guard.h), for sg_xdp_ingress to put back when the segment is
+ * done here rather than in a program tail-called from here. */
 static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *pk,
-					     const struct sg_config *cfg)
+					     const struct sg_config *cfg, struct sg_flow **held)
 {
 	__u8 fl = pk->tcp_flags;
 	__s64 tsval = -1;
@@ -332,6 +347,13 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		return XDP_DROP;
 	}
 	f = bpf_map_lookup_elem(&sg_flows, &pk->key);
+	if (f) {
+		/* another CPU is reading this session: not now (guard.h) */
+		skip = sg_guard_take(f, pk);
+		if (skip != SG_GUARD_TAKEN)
+			return skip;
+		*held = f;
+	}
 	if (f && (f->flags & SG_FLOW_REENTRY)) {
 		/* back from the message program: go on where it stopped */
 		f->flags &= ~SG_FLOW_REENTRY;
@@ -353,6 +375,11 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		f = sg_flow_start(pk);
 		if (!f)
 			return sg_unfollowed(pk, cfg);
+		/* new, and already visible to other CPUs */
+		skip = sg_guard_take(f, pk);
+		if (skip != SG_GUARD_TAKEN)
+			return skip;
+		*held = f;
 		csum_done = 1;
 	}
 	if ((f->flags & SG_FLOW_MIDSTREAM) && cfg->fail_closed && !sg_ignore_seq)
@@ -452,8 +479,9 @@ int sg_xdp_ingress(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sg_config *cfg = config_get();
+	struct sg_flow *held = NULL;
 	struct sg_pkt pk = {};
-	int err;
+	int err, verdict;
 
 	err = sg_parse(data, data_end, &pk, 1);
 	if (err)
@@ -471,7 +499,11 @@ int sg_xdp_ingress(struct xdp_md *ctx)
 			return XDP_PASS;
 		}
 	}
-	return sg_client_segment(ctx, &pk, cfg);
+	verdict = sg_client_segment(ctx, &pk, cfg, &held);
+	/* done here (not tail-called away): the session is free for the next */
+	if (held)
+		sg_guard_release(held);
+	return verdict;
 }
 
 /* What the link scanner needs of the policy, read once a segment: the
@@ -622,7 +654,7 @@ int sg_xdp_msg(struct xdp_md *ctx)
 	sg_msg_hand_over(ctx, f, SG_MM_MSG);
 	if (f->pos < f->end && (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT))
 		stat_inc(SG_STAT_parse_budget);
-	return sg_segment_end(ctx, f, &pk);
+	return sg_chain_end(ctx, f, &pk);
 }
 
 /* A part program: fam's raw pass, the link pass over what it decoded, then
@@ -641,8 +673,12 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 		return XDP_PASS;
 	f = bpf_map_lookup_elem(&sg_flows, &pk.key);
 	d = fam == SG_FAM_SKIP ? NULL : bpf_map_lookup_elem(&sg_decoded, &zero);
-	if (!f || (fam != SG_FAM_SKIP && !d))
+	if (!f)
 		return XDP_PASS;
+	if (fam != SG_FAM_SKIP && !d) {
+		sg_guard_release(f);
+		return XDP_PASS;
+	}
 	sc.f = f;
 	sc.dec = d;
 	if (fam != SG_FAM_SKIP)
@@ -702,7 +738,7 @@ static __always_inline int sg_part_prog(struct xdp_md *ctx, const int fam)
 	sg_msg_hand_over(ctx, f, -1);
 	if (f->pos < f->end && (f->phase == SG_PHASE_DATA || f->phase == SG_PHASE_BDAT))
 		stat_inc(SG_STAT_parse_budget);
-	return sg_segment_end(ctx, f, &pk);
+	return sg_chain_end(ctx, f, &pk);
 }
 
 SEC("xdp")

@@ -296,7 +296,9 @@ enum sg_mmode {
 	X(rate_exceeded)      /* messages over a source's rate limit */ \
 	X(quarantines)        /* sources blocked for a while after their blocked sessions */ \
 	X(quarantine_full)    /* a quarantine that found sg_blocked_src full: not made */ \
-	X(fail_closed_drops)  /* fail-closed: segments of sessions smtpguard cannot follow, dropped */
+	X(fail_closed_drops)  /* fail-closed: segments of sessions smtpguard cannot follow, dropped */ \
+	X(flow_busy)          /* segments of a session another CPU was reading: data dropped (resent), ACKs passed */ \
+	X(flow_guard_stale)   /* a session guard held past SG_GUARD_STALE_NS (a bug): taken over */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -336,6 +338,10 @@ struct sg_flow {
 	__u64 bytes;
 	__u64 srv_packets;
 	__u64 srv_bytes;
+	/* the session guard (bpf/guard.h): the CPU reading one of the client's
+	 * segments (low 12 bits, CPU + 1) and since when (the rest, coarse
+	 * monotonic ns); 0 when no CPU is */
+	__u64 busy;
 	__u32 commands;
 	__u32 messages;
 	__u32 recipients;

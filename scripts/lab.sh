@@ -18,7 +18,8 @@
 # Knobs: SMTPGUARD (binary), LAB_KEEP=1 (keep LAB_DIR), LAB_VERBOSE=1,
 # LAB_TLS=1 (before lab_up: Postfix offers STARTTLS with a throwaway
 # self-signed certificate made in LAB_DIR; off by default, and the default
-# lab is unchanged by it).
+# lab is unchanged by it), LAB_QUEUES=N (before lab_up: N queues on each
+# veth, default 1; more let one session reach XDP on several CPUs).
 
 LAB_REPO=${LAB_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 SMTPGUARD=${SMTPGUARD:-$LAB_REPO/smtpguard}
@@ -108,13 +109,14 @@ lab_ns_add()
 lab_link()
 {
 	local ns=$1 ifc=$2 a4=$3 a6=$4 rif=$5 g4=$6 g6=$7 r4=$8 r6=$9
-	# One queue each way, as a NIC's receive-side scaling gives each
-	# session one queue: a veth has a queue per CPU by default and takes
-	# the sending CPU's, so one session's segments (its writer on one CPU,
-	# its retransmission timer on another) would be read by XDP on two
-	# CPUs at once, out of order, racing on the session's entry
-	ip -n "$ns" link add "$ifc" numtxqueues 1 numrxqueues 1 type veth peer name "$rif" \
-		numtxqueues 1 numrxqueues 1 netns "$LAB_ROUTER_NS" || return 1
+	# LAB_QUEUES queues each way (default 1, as a NIC's receive-side
+	# scaling gives each session one queue). A veth with a queue per CPU
+	# takes the sending CPU's, so one session's segments (its writer on
+	# one CPU, its retransmission timer on another) reach XDP on two CPUs
+	# at once: what the session guard (bpf/guard.h) is for
+	local q=${LAB_QUEUES:-1}
+	ip -n "$ns" link add "$ifc" numtxqueues "$q" numrxqueues "$q" type veth peer name "$rif" \
+		numtxqueues "$q" numrxqueues "$q" netns "$LAB_ROUTER_NS" || return 1
 	ip -n "$ns" addr add "$a4" dev "$ifc" &&
 		ip -n "$ns" addr add "$a6" dev "$ifc" nodad &&
 		ip -n "$LAB_ROUTER_NS" addr add "$r4" dev "$rif" &&

@@ -77,15 +77,6 @@ static int source_get(struct harness *h, const char *ip, struct sg_source *out)
 	return bpf_map_lookup_elem(h->m.sources, &a, out);
 }
 
-static __u64 stat(struct harness *h, size_t off)
-{
-	struct sg_stats st;
-
-	h_stats(h, &st);
-	return *(__u64 *)((char *)&st + off);
-}
-#define STAT(h, name) stat(h, offsetof(struct sg_stats, name))
-
 static const struct sg_event *last_event(struct harness *h, int reason)
 {
 	for (int i = h->nev - 1; i >= 0; i--)
@@ -127,7 +118,7 @@ static void test_rate_block(struct harness *h)
 	      src.messages == 5 && src.win_recipients == 10,
 	      "rate block: sg_sources: 3 in the minute (blocked ones not), 2 over, 5 seen, "
 	      "10 recipients in the minute");
-	CHECK_EQ_INT(STAT(h, rate_exceeded), 2, "rate block: counter rate_exceeded");
+	CHECK_EQ_INT(H_STAT(h, rate_exceeded), 2, "rate block: counter rate_exceeded");
 
 	/* a minute later the sliding minute still holds most of the last one:
 	 * 1 s into the new minute, 3 x 59/60 of it counts (2), so one more
@@ -252,7 +243,7 @@ static void test_quarantine(struct harness *h)
 		     "quarantine: another address's SYNs pass");
 	CHECK(quarantined(h, text, sizeof(text)) == 1 && !strcmp(text, "198.51.100.7/32"),
 	      "quarantine: status lists 198.51.100.7/32");
-	CHECK_EQ_INT(STAT(h, quarantines), 1, "quarantine: counter quarantines");
+	CHECK_EQ_INT(H_STAT(h, quarantines), 1, "quarantine: counter quarantines");
 	/* an emergency policy apply keeps it; the policy itself does not hold it */
 	CHECK_EQ_INT(h_apply(h, conf), 0, "quarantine: policy applied again");
 	CHECK_EQ_INT(syn_verdict(h, OUTSIDE), XDP_DROP, "quarantine: kept across policy apply");
@@ -328,7 +319,7 @@ static void test_fail_closed(struct harness *h)
 	CHECK(pol.fail_closed && pol.actions[SG_REASON_STREAM_ANOMALY] == SG_ACTION_BLOCK,
 	      "fail closed: in force, stream anomalies block");
 	sg_policy_free(&pol);
-	drops = STAT(h, fail_closed_drops);
+	drops = H_STAT(h, fail_closed_drops);
 	CHECK_EQ_INT(sess_send_str(&s, "RCPT TO:<b@corp.example>\r\n"), XDP_DROP,
 		     "fail closed: data of a session not followed is dropped");
 	CHECK_EQ_INT(sess_send(&s, "", 0), XDP_PASS, "fail closed: its bare ACKs pass");
@@ -336,7 +327,7 @@ static void test_fail_closed(struct harness *h)
 	sess_reply(&s, "250 ok\r\n");
 	CHECK_EQ_INT(sess_send_str(&s, "DATA\r\n"), XDP_DROP,
 		     "fail closed: a session picked up mid-stream is dropped");
-	CHECK_EQ_INT(STAT(h, fail_closed_drops) - drops, 2, "fail closed: counter");
+	CHECK_EQ_INT(H_STAT(h, fail_closed_drops) - drops, 2, "fail closed: counter");
 	/* a session followed from its SYN is not touched */
 	session(h, &s, OUTSIDE);
 	CHECK(message(&s, "a@outside.test", &rst) == XDP_PASS && !rst,
