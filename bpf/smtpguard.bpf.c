@@ -347,6 +347,11 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		return XDP_DROP;
 	}
 	f = bpf_map_lookup_elem(&sg_flows, &pk->key);
+	if (f && (f->flags & SG_FLOW_RST_SENT)) {
+		/* cut off by a block: whatever comes is dropped, nothing is read */
+		stat_inc(SG_STAT_blocked_packets);
+		return XDP_DROP;
+	}
 	if (f) {
 		/* another CPU is reading this session: not now (guard.h) */
 		skip = sg_guard_take(f, pk);
@@ -386,7 +391,6 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		return sg_unfollowed(pk, cfg);
 	f->packets++;
 	f->bytes += pk->payload_len;
-	f->last_ns = bpf_ktime_get_coarse_ns();
 	sg_replies_apply(f, &pk->key);
 	if (f->flags & SG_FLOW_BLOCKED) {
 		stat_inc(SG_STAT_blocked_packets);
