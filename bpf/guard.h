@@ -53,10 +53,11 @@ static __always_inline __u64 sg_guard_me(void)
 	return ((__u64)bpf_get_smp_processor_id() % SG_GUARD_CPU_MASK) + 1;
 }
 
-/* Takes f's guard for the segment pk: SG_GUARD_TAKEN (and f->last_ns is
- * now), or the verdict for a segment another CPU's chain is reading the
- * session for. */
-static __always_inline int sg_guard_take(struct sg_flow *f, const struct sg_pkt *pk)
+/* Takes f's guard for the segment pk: SG_GUARD_TAKEN (*held is f, for the
+ * chain's end to put back, and f->last_ns is now), or the verdict for a
+ * segment another CPU's chain is reading the session for. */
+static __always_inline int sg_guard_take(struct sg_flow *f, const struct sg_pkt *pk,
+					 struct sg_flow **held)
 {
 	__u64 now = bpf_ktime_get_coarse_ns(), me = sg_guard_me();
 	__u64 old = f->busy, mine = (now & ~SG_GUARD_CPU_MASK) | me;
@@ -68,6 +69,7 @@ static __always_inline int sg_guard_take(struct sg_flow *f, const struct sg_pkt 
 	}
 	if (__sync_val_compare_and_swap(&f->busy, old, mine) != old)
 		goto busy; /* another CPU took it between the read and here */
+	*held = f;
 	f->last_ns = now; /* the session's last segment read (flows: idle_ms) */
 	/* this CPU's own guard and REENTRY: the chain coming back (tail call),
 	 * counted once */

@@ -354,10 +354,9 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	}
 	if (f) {
 		/* another CPU is reading this session: not now (guard.h) */
-		skip = sg_guard_take(f, pk);
+		skip = sg_guard_take(f, pk, held);
 		if (skip != SG_GUARD_TAKEN)
 			return skip;
-		*held = f;
 	}
 	if (f && (f->flags & SG_FLOW_REENTRY)) {
 		/* back from the message program: go on where it stopped */
@@ -381,10 +380,9 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		if (!f)
 			return sg_unfollowed(pk, cfg);
 		/* new, and already visible to other CPUs */
-		skip = sg_guard_take(f, pk);
+		skip = sg_guard_take(f, pk, held);
 		if (skip != SG_GUARD_TAKEN)
 			return skip;
-		*held = f;
 		csum_done = 1;
 	}
 	if ((f->flags & SG_FLOW_MIDSTREAM) && cfg->fail_closed && !sg_ignore_seq)

@@ -103,7 +103,7 @@ static inline void h_clock(struct harness *h, __u64 ns)
 /* After an XDP run: the chain released every session guard it took (a
  * path that does not is a bug that would stall a session moving CPUs). A
  * FAIL line for the first few, counted by tests/run.sh as failures. */
-static inline void h_guard_after(struct harness *h, const void *frame, int len)
+static inline void h_guard_after(struct harness *h, int len)
 {
 	if (!h_guard_check)
 		return;
@@ -135,7 +135,7 @@ static inline int h_run(struct harness *h, int fd, const void *frame, int len, i
 	if (bpf_prog_test_run_opts(fd, &o))
 		return -errno;
 	if (fd == h->xdp_fd)
-		h_guard_after(h, frame, len);
+		h_guard_after(h, len);
 	if (duration)
 		*duration = o.duration;
 	ring_buffer__consume(h->rb);
@@ -151,7 +151,7 @@ static inline int h_xdp_out(struct harness *h, const void *frame, int len, void 
 
 	if (bpf_prog_test_run_opts(h->xdp_fd, &o))
 		return -errno;
-	h_guard_after(h, frame, len);
+	h_guard_after(h, len);
 	*outlen = o.data_size_out;
 	ring_buffer__consume(h->rb);
 	return o.retval;
@@ -326,21 +326,28 @@ static inline int h_alerts(struct harness *h, int reason, int where)
 	return n;
 }
 
+/* the session's key in sg_flows (IPv4 as v4-mapped IPv6) */
+static inline void sess_key(const struct sess *s, struct sg_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (s->ps.v6) {
+		inet_pton(AF_INET6, s->ps.src, k->saddr.a);
+		inet_pton(AF_INET6, s->ps.dst, k->daddr.a);
+	} else {
+		k->saddr.a[10] = k->saddr.a[11] = 0xff;
+		k->daddr.a[10] = k->daddr.a[11] = 0xff;
+		inet_pton(AF_INET, s->ps.src, k->saddr.a + 12);
+		inet_pton(AF_INET, s->ps.dst, k->daddr.a + 12);
+	}
+	k->sport = s->ps.sport;
+	k->dport = s->ps.dport;
+}
+
 static inline int sess_flow(struct sess *s, struct sg_flow *out)
 {
-	struct sg_flow_key k = {};
+	struct sg_flow_key k;
 
-	if (s->ps.v6) {
-		inet_pton(AF_INET6, s->ps.src, k.saddr.a);
-		inet_pton(AF_INET6, s->ps.dst, k.daddr.a);
-	} else {
-		k.saddr.a[10] = k.saddr.a[11] = 0xff;
-		k.daddr.a[10] = k.daddr.a[11] = 0xff;
-		inet_pton(AF_INET, s->ps.src, k.saddr.a + 12);
-		inet_pton(AF_INET, s->ps.dst, k.daddr.a + 12);
-	}
-	k.sport = s->ps.sport;
-	k.dport = s->ps.dport;
+	sess_key(s, &k);
 	return bpf_map_lookup_elem(s->h->m.flows, &k, out) ? -errno : 0;
 }
 

@@ -102,10 +102,7 @@ static void start(struct harness *h, struct sess *s)
 static struct sg_stats d0;
 static __u64 delta(struct harness *h, size_t off)
 {
-	struct sg_stats st;
-
-	h_stats(h, &st);
-	return *(__u64 *)((char *)&st + off) - *(__u64 *)((char *)&d0 + off);
+	return h_stat(h, off) - *(__u64 *)((char *)&d0 + off);
 }
 #define MARK(h) h_stats(h, &d0)
 #define DELTA(h, field) delta(h, offsetof(struct sg_stats, field))
