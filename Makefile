@@ -57,7 +57,10 @@ deps:
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/unit $(OUTPUT)/tests/tools $(OUTPUT)/tests/bpf:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+# After deps: on a fresh machine bpftool, clang and the -dev headers arrive
+# there, and make -j must not race ahead of them (everything BPF or user-side
+# is built from this header or after it).
+$(OUTPUT)/vmlinux.h: | $(OUTPUT) deps
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
