@@ -96,6 +96,16 @@ struct {
 	__type(value, struct sg_stats);
 } sg_stats SEC(".maps");
 
+/* in front of sg_blocked_src for SYNs from blocked sources (struct
+ * sg_block_memo): slots [0, SLOTS) hold sources, [SLOTS, 2 * SLOTS) their
+ * /24 | /64. Per CPU: a slot is written whole by the CPU that reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * SG_BLOCK_MEMO_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sg_block_memo);
+} sg_blocked_memo SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, SG_RINGBUF_BYTES);
@@ -119,6 +129,9 @@ volatile const __u8 sg_replay_clock = 0;
  * once a session and so cannot be timed by repeating one packet; the
  * verifier removes the timing in production */
 volatile const __u8 sg_bench_timing = 0;
+/* `make bench` only: SYNs from blocked sources skip sg_blocked_memo, to
+ * time the trie lookup a source's first SYN makes */
+volatile const __u8 sg_no_block_memo = 0;
 __u64 sg_bench_block_ns = 0;
 __u64 sg_bench_block_n = 0;
 volatile __u64 sg_clock_ns = 0;

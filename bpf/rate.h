@@ -126,7 +126,7 @@ __noinline int sg_quarantine_g(struct sg_flow *f, const struct sg_flow_key *key)
 {
 	struct sg_config *cfg = config_get();
 	struct sg_lpm_key lk = { .prefixlen = 32 + 128 };
-	struct sg_net_val v = { .id = SG_NET_ID_QUARANTINE };
+	struct sg_net_val v = { .id = SG_NET_ID_QUARANTINE }, *old;
 	struct sg_source *s;
 	__u64 now;
 	__u32 n;
@@ -154,6 +154,14 @@ __noinline int sg_quarantine_g(struct sg_flow *f, const struct sg_flow_key *key)
 	__builtin_memcpy(&lk.addr, &key->saddr, sizeof(lk.addr));
 	v.prefix = sg_addr_v4(&key->saddr) ? 32 : 128;
 	v.expires_ns = now + (__u64)cfg->quarantine_for_s * 1000000000ULL;
+	old = bpf_map_lookup_elem(&sg_blocked_src, &lk);
+	/* the policy blocks this very address for at least as long: its entry
+	 * stays the policy's (a quarantine in its place would end it early,
+	 * and `policy show` would lose it); a block never gets shorter, so
+	 * what SYNs remembered of it (blocked.h) stays true */
+	if (old && old->id != SG_NET_ID_QUARANTINE &&
+	    (!old->expires_ns || old->expires_ns >= v.expires_ns))
+		return 0;
 	if (bpf_map_update_elem(&sg_blocked_src, &lk, &v, BPF_ANY)) {
 		stat_inc(SG_STAT_quarantine_full);
 		return 0;

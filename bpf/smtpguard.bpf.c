@@ -3,7 +3,7 @@
  * smtpguard.bpf.c - the entry points: sg_xdp_ingress reads the client side of
  * SMTP sessions, sg_tc_egress the server's replies. The work is in the
  * headers: parse.h (packets), flow.h (sessions), smtp.h (commands),
- * match.h (policy), emit.h (events).
+ * match.h (policy), blocked.h (blocked sources), emit.h (events).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -17,6 +17,7 @@
 #include "guard.h"
 #include "emit.h"
 #include "rate.h"
+#include "blocked.h"
 #include "match.h"
 #include "scan.h"
 #include "mime.h"
@@ -94,27 +95,6 @@ static __always_inline int sg_not_parsed(int err, struct sg_pkt *pk, struct sg_c
 			return XDP_DROP;
 	}
 	return XDP_PASS;
-}
-
-/* A SYN from a blocked source is dropped before any flow state exists. */
-static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const struct sg_config *cfg)
-{
-	struct sg_lpm_key key = { .prefixlen = 32 + 128, .gen = cfg->generation };
-	struct sg_net_val *v;
-
-	if (!cfg->blocked_sources && !cfg->quarantine_blocks)
-		return 0;
-	__builtin_memcpy(&key.addr, &pk->key.saddr, sizeof(key.addr));
-	v = bpf_map_lookup_elem(&sg_blocked_src, &key);
-	if (!v)
-		return 0;
-	if (!v->expires_ns || sg_now() < v->expires_ns)
-		return 1;
-	/* a quarantine that is over: gone (the policy's own entries stay
-	 * for `policy show` to say they expired) */
-	if (v->id == SG_NET_ID_QUARANTINE)
-		bpf_map_delete_elem(&sg_blocked_src, &key);
-	return 0;
 }
 
 /* What every program that finishes a segment does: a FIN at the end of the
@@ -341,7 +321,7 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	int skip, csum_done = 0;
 
 	/* a SYN from a blocked source: dropped before any state is looked
-	 * up or made (as cheap as it can be: one LPM lookup) */
+	 * up or made (blocked.h: a flood's later SYNs cost no trie lookup) */
 	if ((fl & TCPF_SYN) && !(fl & TCPF_ACK) && sg_source_blocked(pk, cfg)) {
 		stat_inc(SG_STAT_blocked_syns);
 		return XDP_DROP;

@@ -29,6 +29,7 @@
 #define SG_PROG_MSG         "sg_xdp_msg"
 #define SG_MAP_SERVER_NETS  "sg_server_nets" /* internal: replay's --server-net */
 #define SG_MAP_SYNS         "sg_syns"        /* internal: SYNs of flows not established yet */
+#define SG_MAP_BLOCKED_MEMO "sg_blocked_memo" /* internal: per CPU, blocked sources seen lately */
 #define SG_PROG_XDP         "sg_xdp_ingress"
 #define SG_PROG_TC          "sg_tc_egress"
 #define SG_PIN_ROOT         "/sys/fs/bpf/smtpguard"
@@ -503,8 +504,22 @@ struct sg_config {
 	__u32 quarantine_blocks;   /* N blocked sessions of a source ... (0 = off) */
 	__u32 quarantine_within_s; /* ... within T seconds ... */
 	__u32 quarantine_for_s;    /* ... block the source for D seconds */
-	__u32 pad0;
+	__u32 blocked_epoch;  /* counts userspace changes of sg_blocked_src: a
+			       * memo (sg_block_memo) of another epoch is void */
 };
+
+/* What a SYN from a blocked source learned of sg_blocked_src, kept per CPU
+ * so that the next SYN of a flood from it is dropped without a trie lookup:
+ * the source (or its /24 | /64, when one live entry covers all of it) is
+ * blocked until expires_ns, as long as the generation and blocked_epoch
+ * in force are the ones in stamp. Only blocks are remembered: an entry
+ * added later needs no memo to be seen. */
+struct sg_block_memo {
+	__u64 stamp;          /* generation << 32 | blocked_epoch */
+	struct sg_addr addr;
+	__u64 expires_ns;     /* of the entry that blocks it; 0 = never */
+};
+#define SG_BLOCK_MEMO_SLOTS 256 /* each kind: sources, and their /24 | /64 */
 
 /* sg_net_val.id of a blocked-source entry the kernel made (quarantine);
  * entries from the policy count from 1 */

@@ -91,6 +91,7 @@ int sg_skel_load_opts(const struct sg_globals *g, const char *pin_dir,
 		skel->rodata->sg_replay_clock = lo->replay_clock;
 		skel->rodata->sg_bench_timing = lo->bench_timing;
 		skel->rodata->sg_guard_check = lo->guard_check;
+		skel->rodata->sg_no_block_memo = lo->no_block_memo;
 		if (lo->ringbuf_bytes)
 			bpf_map__set_max_entries(skel->maps.sg_events, lo->ringbuf_bytes);
 	}

@@ -29,6 +29,7 @@ struct sg_load_opts {
 	int replay_clock;
 	int bench_timing;     /* time the block path (sg_bench_block_ns) */
 	int guard_check;      /* tests: count session guards held (sg_guard_held) */
+	int no_block_memo;    /* bench: blocked-source SYNs always look up the trie */
 };
 int sg_skel_load_opts(const struct sg_globals *g, const char *pin_dir,
 		      const struct sg_load_opts *lo, struct smtpguard **out);

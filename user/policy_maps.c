@@ -604,6 +604,10 @@ static int change_item(const struct sg_maps *m, const char *kind, const char *va
 		snprintf(err, errlen, "%s %s: %s", kind, value, strerror(-ret));
 	if (!ret) {
 		*count = add ? *count + 1 : (*count ? *count - 1 : 0);
+		/* a block taken away or made shorter: what SYNs remembered of
+		 * the old entry (bpf/blocked.h) is void from this update on */
+		if (fd == m->blocked_src)
+			c.blocked_epoch++;
 		config_set(m, &c);
 	}
 out:

@@ -5,13 +5,16 @@
  * clock replay uses): rate-limit over a sliding minute (alert, block, off,
  * recipients counted), quarantine after blocked sessions (SYNs dropped, the
  * entry carried over by policy apply, gone when its time is up or when the
- * admin deletes it), blocked-source expiry, and fail-closed for sessions
- * smtpguard cannot follow.
+ * admin deletes it), blocked-source expiry (an expired entry does not hide
+ * a shorter one in force), the per-CPU memo of blocked sources (used for
+ * the source and its /24 | /64, void at once when a block is taken away),
+ * and fail-closed for sessions smtpguard cannot follow.
  */
 #include <time.h>
 
 #include "unit/check.h"
 #include "bpf/harness.h"
+#include "domain.h"
 
 #define OUTSIDE "198.51.100.7"
 #define OUTSIDE6 "2001:db8:bad::7"
@@ -177,20 +180,25 @@ static void test_rate_alert(struct harness *h)
 
 /* a session from src whose forged sender is blocked; 1 if the segment
  * with it became a RST to the server */
-static int forged(struct harness *h, const char *src)
+static int forged_in(struct sess *s)
 {
 	__u8 out[PKT_MAX];
-	__u32 outlen = 0, seq;
+	__u32 outlen = 0, seq = s->seq;
+
+	if (sess_send_out(s, "MAIL FROM:<ceo@corp.example>\r\n", out, &outlen) != XDP_PASS)
+		return 0;
+	/* h_is_rst reads IPv4 frames; an IPv6 one is a RST if its payload is gone */
+	if (s->ps.v6)
+		return outlen == 14 + 40 + 20 && (out[14 + 40 + 13] & 0x04);
+	return h_is_rst(out, outlen, seq);
+}
+
+static int forged(struct harness *h, const char *src)
+{
 	struct sess s;
 
 	session(h, &s, src);
-	seq = s.seq;
-	if (sess_send_out(&s, "MAIL FROM:<ceo@corp.example>\r\n", out, &outlen) != XDP_PASS)
-		return 0;
-	/* h_is_rst reads IPv4 frames; an IPv6 one is a RST if its payload is gone */
-	if (s.ps.v6)
-		return outlen == 14 + 40 + 20 && (out[14 + 40 + 13] & 0x04);
-	return h_is_rst(out, outlen, seq);
+	return forged_in(&s);
 }
 
 static int syn_verdict(struct harness *h, const char *src)
@@ -274,6 +282,28 @@ static void test_quarantine(struct harness *h)
 		CHECK_EQ_INT(c.blocked_sources, 0, "quarantine: the policy's count is untouched");
 	}
 	CHECK_EQ_INT(syn_verdict(h, OUTSIDE6), XDP_PASS, "quarantine: released: SYNs pass");
+	/* the admin blocks an address whose sessions were open already: their
+	 * blocks leave its entry the policy's, not a quarantine that ends */
+	{
+		struct sess a, b;
+		char err[256];
+
+		session(h, &a, "198.51.100.11");
+		session(h, &b, "198.51.100.11");
+		CHECK_EQ_INT(sg_policy_add_maps(&h->m, "blocked-source", "198.51.100.11/32", err,
+						sizeof(err)), 0,
+			     "quarantine: policy add blocked-source of a source with open sessions");
+		CHECK(forged_in(&a) && forged_in(&b),
+		      "quarantine: its open sessions blocked twice (a quarantine's count)");
+		CHECK_EQ_INT(quarantined(h, NULL, 0), 0,
+			     "quarantine: none made over the policy's own entry");
+		h_clock(h, t + 5 * 3600 * SEC);
+		CHECK_EQ_INT(syn_verdict(h, "198.51.100.11"), XDP_DROP,
+			     "quarantine: the policy's block outlasts the quarantine's hour");
+		CHECK_EQ_INT(sg_policy_del_maps(&h->m, "blocked-source", "198.51.100.11/32", err,
+						sizeof(err)), 0,
+			     "quarantine: the policy's entry is still there to delete");
+	}
 	/* without the directive, blocks quarantine nobody */
 	CHECK_EQ_INT(h_apply(h, "internal-domain corp.example\n"
 				"action spoofed_internal_domain block\n"), 0,
@@ -299,6 +329,95 @@ static void test_blocked_expiry(struct harness *h)
 		     "blocked-source for 10m: passes after 10:01");
 	CHECK_EQ_INT(syn_verdict(h, "198.51.100.31"), XDP_DROP,
 		     "blocked-source without a time: still dropped");
+}
+
+/* Takes a blocked-source entry out of the trie behind the policy's back
+ * (cfg->blocked_epoch does not move): a SYN still dropped after it was
+ * dropped by the memo (bpf/blocked.h). */
+static int trie_delete(struct harness *h, const char *cidr)
+{
+	struct sg_lpm_key k = { 0 };
+	struct sg_config c;
+	__u32 zero = 0, mapped, config_prefix;
+	char err[128];
+
+	if (sg_prefix_parse(cidr, &k.addr, &mapped, &config_prefix, err, sizeof(err)) ||
+	    bpf_map_lookup_elem(h->m.config, &zero, &c))
+		return -1;
+	k.prefixlen = 32 + mapped;
+	k.gen = c.generation;
+	return bpf_map_delete_elem(h->m.blocked_src, &k) ? -errno : 0;
+}
+
+static void test_blocked_memo(struct harness *h)
+{
+	char err[256];
+
+	CHECK_EQ_INT(h_apply(h, "blocked-source 10.1.0.0/16\n"
+				"blocked-source 198.51.100.50/32\n"
+				"blocked-source 198.51.100.60/32\n"
+				"blocked-source 2001:db8:b0::/48\n"), 0, "memo: policy");
+	CHECK_EQ_INT(syn_verdict(h, "10.1.2.3"), XDP_DROP, "memo: a SYN from a blocked /16: dropped");
+	CHECK_EQ_INT(syn_verdict(h, "198.51.100.50"), XDP_DROP, "memo: from a blocked /32: dropped");
+	CHECK_EQ_INT(syn_verdict(h, "2001:db8:b0:1::5"), XDP_DROP,
+		     "memo: from a blocked IPv6 /48: dropped");
+	CHECK(!trie_delete(h, "10.1.0.0/16") && !trie_delete(h, "198.51.100.50/32") &&
+	      !trie_delete(h, "2001:db8:b0::/48"),
+	      "memo: the three entries taken out of the trie behind the policy's back");
+	CHECK_EQ_INT(syn_verdict(h, "10.1.2.3"), XDP_DROP,
+		     "memo: the same source again: dropped by the memo");
+	CHECK_EQ_INT(syn_verdict(h, "10.1.2.99"), XDP_DROP,
+		     "memo: another source of that /24: dropped by the memo");
+	CHECK_EQ_INT(syn_verdict(h, "10.1.3.1"), XDP_PASS,
+		     "memo: a source of another /24 asks the trie: passes");
+	CHECK_EQ_INT(syn_verdict(h, "198.51.100.50"), XDP_DROP,
+		     "memo: the /32's source: dropped by the memo");
+	CHECK_EQ_INT(syn_verdict(h, "198.51.100.51"), XDP_PASS,
+		     "memo: a /32 says nothing of its /24: its neighbour passes");
+	CHECK_EQ_INT(syn_verdict(h, "2001:db8:b0:1::77"), XDP_DROP,
+		     "memo: IPv6: another source of that /64: dropped by the memo");
+	CHECK_EQ_INT(syn_verdict(h, "2001:db8:b0:2::1"), XDP_PASS,
+		     "memo: IPv6: a source of another /64 passes");
+	/* the admin takes a block away: every memo is void at once */
+	CHECK_EQ_INT(syn_verdict(h, "198.51.100.60"), XDP_DROP, "memo: 198.51.100.60 dropped");
+	CHECK_EQ_INT(sg_policy_del_maps(&h->m, "blocked-source", "198.51.100.60/32", err,
+					sizeof(err)), 0, "memo: policy del blocked-source 198.51.100.60/32");
+	CHECK_EQ_INT(syn_verdict(h, "198.51.100.60"), XDP_PASS,
+		     "memo: policy del: the next SYN of the source passes");
+	CHECK_EQ_INT(syn_verdict(h, "10.1.2.3"), XDP_PASS,
+		     "memo: policy del voids the other memos too (the trie decides again)");
+	CHECK_EQ_INT(syn_verdict(h, "198.51.100.50"), XDP_PASS,
+		     "memo: policy del voids the /32's memo too");
+	/* a policy apply is a new generation: the same */
+	CHECK_EQ_INT(h_apply(h, "blocked-source 198.51.100.70/32\n"), 0, "memo: policy applied");
+	CHECK_EQ_INT(syn_verdict(h, "198.51.100.70"), XDP_DROP, "memo: 198.51.100.70 dropped");
+	CHECK_EQ_INT(h_apply(h, "internal-domain corp.example\n"), 0,
+		     "memo: a policy without it applied");
+	CHECK_EQ_INT(syn_verdict(h, "198.51.100.70"), XDP_PASS,
+		     "memo: after policy apply without it, its SYN passes");
+}
+
+/* An entry whose time is up must not hide a shorter one still in force:
+ * the trie answers with the longest match only. */
+static void test_blocked_shadow(struct harness *h)
+{
+	__u64 now = mono_ns();
+
+	CHECK_EQ_INT(h_apply(h, "blocked-source 198.51.100.0/24\n"
+				"blocked-source 198.51.100.40/32 for 10m\n"
+				"blocked-source 203.0.113.0/24 for 20m\n"
+				"blocked-source 203.0.113.0/25 for 10m\n"
+				"blocked-source 203.0.113.7/32 for 5m\n"), 0, "shadow: policy");
+	h_clock(h, now + 601 * SEC);
+	CHECK_EQ_INT(syn_verdict(h, "198.51.100.40"), XDP_DROP,
+		     "shadow: a /32 for 10m, after 10:01: still dropped by its blocked /24");
+	h_clock(h, now + 11 * 60 * SEC);
+	CHECK_EQ_INT(syn_verdict(h, "203.0.113.7"), XDP_DROP,
+		     "shadow: /32 and /25 over, the /24 in force: dropped");
+	h_clock(h, now + 21 * 60 * SEC);
+	CHECK_EQ_INT(syn_verdict(h, "203.0.113.7"), XDP_PASS, "shadow: all three over: passes");
+	CHECK_EQ_INT(syn_verdict(h, "203.0.113.200"), XDP_PASS,
+		     "shadow: the /24 over: another of its sources passes");
 }
 
 static void test_fail_closed(struct harness *h)
@@ -360,6 +479,8 @@ int main(void)
 	test_rate_alert(&h);
 	test_quarantine(&h);
 	test_blocked_expiry(&h);
+	test_blocked_memo(&h);
+	test_blocked_shadow(&h);
 	test_fail_closed(&h);
 	h_close(&h);
 	return check_done();
