@@ -95,7 +95,9 @@ static __always_inline struct sg_net_val *sg_block_find(struct sg_lpm_key *key, 
 static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const struct sg_config *cfg)
 {
 	__u32 gen = cfg->generation;
-	__u64 stamp = (__u64)gen << 32 | cfg->blocked_epoch;
+	/* + 1: never 0, the stamp of a slot no SYN wrote (it would say :: is
+	 * blocked under generation 0) */
+	__u64 stamp = ((__u64)gen << 32 | cfg->blocked_epoch) + 1;
 	struct sg_lpm_key key = { .prefixlen = 32 + 128, .gen = gen, .addr = pk->key.saddr };
 	struct sg_net_val *v;
 	struct sg_addr net = pk->key.saddr;
@@ -105,6 +107,8 @@ static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const stru
 
 	if (!cfg->blocked_sources && !cfg->quarantine_blocks)
 		return 0;
+	if (!sg_no_block_memo && sg_memo_blocked(&pk->key.saddr, 0, stamp))
+		return 1;
 	v4 = sg_addr_v4(&net);
 	if (v4) {
 		w[3] &= bpf_htonl(0xffffff00);
@@ -112,8 +116,7 @@ static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const stru
 		w[2] = 0;
 		w[3] = 0;
 	}
-	if (!sg_no_block_memo && (sg_memo_blocked(&pk->key.saddr, 0, stamp) ||
-				  sg_memo_blocked(&net, SG_BLOCK_MEMO_SLOTS, stamp)))
+	if (!sg_no_block_memo && sg_memo_blocked(&net, SG_BLOCK_MEMO_SLOTS, stamp))
 		return 1;
 	v = sg_block_find(&key, v4);
 	if (!v)

@@ -385,8 +385,19 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 			return XDP_PASS;
 		}
 		if (sg_paws_old(f, tsval)) {
-			/* Linux's ts_recent is followed closely, not exactly: said */
 			stat_inc(SG_STAT_tcp_discarded);
+			/* Linux's ts_recent is followed closely, not exactly. Under
+			 * stream_anomaly block the segment is dropped unread, so the
+			 * server never has it whatever its ts_recent, and the
+			 * client's TCP sends it again with a current timestamp that
+			 * both take. The session is not cut off: a network that
+			 * reorders a resent segment ahead of the first copy makes
+			 * one of any sender. Else it passes unread, and is said. */
+			if (cfg->actions[SG_REASON_STREAM_ANOMALY & 7] == SG_ACTION_BLOCK &&
+			    !sg_ignore_seq) {
+				stat_inc(SG_STAT_paws_dropped);
+				return XDP_DROP;
+			}
 			sg_anomaly(f, &pk->key, sg_what_paws);
 			return f->flags & SG_FLOW_BLOCKED ? sg_segment_end(ctx, f, pk) : XDP_PASS;
 		}

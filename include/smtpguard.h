@@ -299,7 +299,8 @@ enum sg_mmode {
 	X(quarantine_full)    /* a quarantine that found sg_blocked_src full: not made */ \
 	X(fail_closed_drops)  /* fail-closed: segments of sessions smtpguard cannot follow, dropped */ \
 	X(flow_busy)          /* segments of a session another CPU was reading: data dropped (resent), ACKs passed */ \
-	X(flow_guard_stale)   /* a session guard held past SG_GUARD_STALE_NS (a bug): taken over */
+	X(flow_guard_stale)   /* a session guard held past SG_GUARD_STALE_NS (a bug): taken over */ \
+	X(paws_dropped)       /* segments with an old TCP timestamp dropped unread (stream_anomaly block): resent */
 
 #define SG_STAT_ENUM_(n) SG_STAT_##n,
 enum sg_stat {
@@ -515,7 +516,7 @@ struct sg_config {
  * in force are the ones in stamp. Only blocks are remembered: an entry
  * added later needs no memo to be seen. */
 struct sg_block_memo {
-	__u64 stamp;          /* generation << 32 | blocked_epoch */
+	__u64 stamp;          /* (generation << 32 | blocked_epoch) + 1 */
 	struct sg_addr addr;
 	__u64 expires_ns;     /* of the entry that blocks it; 0 = never */
 };

@@ -422,6 +422,32 @@ static void test_paws(struct harness *h)
 		      layout == 1 ? "PAWS: ... TS first, no NOPs" :
 				    "PAWS: ... after five NOPs and SACK-permitted");
 	}
+	/* under stream_anomaly block: dropped unread, and nothing else. Its
+	 * copy sent again with a current timestamp is read; the session is
+	 * not cut off (a network that reorders makes such segments) */
+	h_apply(h, block_text);
+	handshake(h, &s, 990);
+	sess_reply(&s, "220 relay.test\r\n");
+	b = s.seq;
+	seg_ts(&s, b, "EHLO a.test\r\n", 1000, 2, 0);
+	s.seq = b + 13;
+	sess_reply(&s, "250 relay.test\r\n");
+	MARK(h);
+	CHECK_EQ_INT(seg_ts(&s, b + 13, FORGED, 900, 2, 0), XDP_DROP,
+		     "PAWS, block: an old timestamp: dropped");
+	{
+		struct sg_flow f;
+
+		CHECK(h->nev == 0 && DELTA(h, paws_dropped) == 1 && DELTA(h, tcp_discarded) == 1 &&
+		      sess_flow(&s, &f) == 0 && !(f.flags & SG_FLOW_BLOCKED),
+		      "PAWS, block: counted (paws_dropped), not said, the session not cut off");
+	}
+	CHECK_EQ_INT(seg_ts(&s, b + 13, FORGED, 1001, 2, 0), XDP_PASS,
+		     "PAWS, block: sent again with a current timestamp: passes");
+	CHECK(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, SG_WHERE_MAIL_FROM) == 1 &&
+	      h_alerts(h, SG_REASON_STREAM_ANOMALY, -1) == 0,
+	      "PAWS, block: ... and read (the forged sender is found, no anomaly)");
+	h_apply(h, config_text);
 	/* timestamps that only grow: every segment read */
 	handshake(h, &s, 0xffffffe0);
 	sess_reply(&s, "220 relay.test\r\n");

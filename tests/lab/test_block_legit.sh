@@ -28,8 +28,9 @@
 #     STARTTLS is ciphertext: counted, not parsed), tls_started and
 #     starttls match the TLS sessions, flows_new the sessions.
 # The network of the lab reorders segments (veths across CPUs); in block mode
-# smtpguard drops what comes out of order (ooo_dropped) and the sender's TCP
-# sends it again in order. That is not a block: it is printed, and checked
+# smtpguard drops what comes out of order (ooo_dropped, and paws_dropped: a
+# segment overtaken by one sent later that the server took, whose TCP
+# timestamp is then older) and the sender's TCP sends it again in order. That is not a block: it is printed, and checked
 # to equal seq_gaps (no gap was read past).
 # Last, the smallest forms of what the mix was found to block (mixmail.py
 # edge), each a session and a check of its own.
@@ -198,7 +199,7 @@ print(b[sys.argv[3]] - a[sys.argv[3]])' "$T/stats0.json" "$T/stats1.json" "$1" 2
 blocked_events=$(grep -c '"action":"blocked"' "$T/events.jsonl")
 alert_events=$(grep -c '"event_type":"alert"' "$T/events.jsonl")
 blocks="blocked_rsts +$(d blocked_rsts), blocked_packets +$(d blocked_packets), blocked_syns +$(d blocked_syns), blocked events $blocked_events"
-echo "lab: smtpguard: $blocks; alerts +$(d alerts); ooo_dropped +$(d ooo_dropped), seq_gaps +$(d seq_gaps)" >&2
+echo "lab: smtpguard: $blocks; alerts +$(d alerts); ooo_dropped +$(d ooo_dropped), seq_gaps +$(d seq_gaps), paws_dropped +$(d paws_dropped), flow_busy +$(d flow_busy)" >&2
 t_check "zero blocks ($blocks)" "$(explain | head -n 40)" \
 	test "$(d blocked_rsts)" = 0 -a "$(d blocked_packets)" = 0 -a "$(d blocked_syns)" = 0 \
 	-a "$blocked_events" -eq 0

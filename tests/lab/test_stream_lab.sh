@@ -131,6 +131,14 @@ t_check "block: out-of-order segments were dropped ($before -> $after)" "ooo_dro
 	test "${after:-0}" -ge $((${before:-0} + 2))
 run_case "block: overlap with other bytes cuts the session off" none stream \
 	"[{\"send\": \"$BENIGN\"}, {\"send\": \"$FORGED\", \"at\": 23}]"
+# an old TCP timestamp under block: dropped unread (the server would drop it,
+# or never gets it), nothing said, the session goes on
+before=$(t_stats_dump "$LAB_DIR/p0.json" && t_stat_value paws_dropped "$LAB_DIR/p0.json")
+RAW_EXTRA=--timestamps run_case "block: PAWS: the forged line with an old timestamp is dropped, the session goes on" \
+	benign "" "[{\"send\": \"$FORGED\", \"tsval\": -100000}, {\"send\": \"$BENIGN\", \"at\": 23}]"
+after=$(t_stats_dump "$LAB_DIR/p1.json" && t_stat_value paws_dropped "$LAB_DIR/p1.json")
+t_check "block: PAWS: counted in paws_dropped ($before -> $after)" "paws_dropped $before -> $after" \
+	test "${after:-0}" -eq $((${before:-0} + 1))
 lab_sg policy apply "$LAB_SG_CONF" >/dev/null
 
 # a SYN flood of 1,000,000 distinct half-open sessions while a session is
