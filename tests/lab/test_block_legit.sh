@@ -30,8 +30,9 @@
 # The network of the lab reorders segments (veths across CPUs); in block mode
 # smtpguard drops what comes out of order (ooo_dropped, and paws_dropped: a
 # segment overtaken by one sent later that the server took, whose TCP
-# timestamp is then older) and the sender's TCP sends it again in order. That is not a block: it is printed, and checked
-# to equal seq_gaps (no gap was read past).
+# timestamp is then older) and the sender's TCP sends it again in order.
+# That is not a block: it is printed, and ooo_dropped is checked to equal
+# seq_gaps (no gap was read past).
 # Last, the smallest forms of what the mix was found to block (mixmail.py
 # edge), each a session and a check of its own.
 #
