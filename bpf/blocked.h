@@ -91,24 +91,23 @@ static __always_inline struct sg_net_val *sg_block_find(struct sg_lpm_key *key, 
 	return NULL;
 }
 
-/* A SYN from a blocked source is dropped before any flow state exists. */
-static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const struct sg_config *cfg)
+/* The trie's answer for a source the memo did not know, remembered if it
+ * is a block: for the /24 | /64 if one live entry covers all of it (a flood
+ * from a blocked range seldom repeats a source), else for the source. Out
+ * of line, so that the memo's hit path stays a few instructions. */
+static __noinline int sg_source_lookup(const struct sg_addr *src, __u32 gen, __u64 stamp)
 {
-	__u32 gen = cfg->generation;
-	/* + 1: never 0, the stamp of a slot no SYN wrote (it would say :: is
-	 * blocked under generation 0) */
-	__u64 stamp = ((__u64)gen << 32 | cfg->blocked_epoch) + 1;
-	struct sg_lpm_key key = { .prefixlen = 32 + 128, .gen = gen, .addr = pk->key.saddr };
+	struct sg_lpm_key key = { .prefixlen = 32 + 128, .gen = gen };
 	struct sg_net_val *v;
-	struct sg_addr net = pk->key.saddr;
+	struct sg_addr net;
 	__u32 *w = (__u32 *)net.a;
 	__u64 expires;
 	int v4;
 
-	if (!cfg->blocked_sources && !cfg->quarantine_blocks)
+	if (!src)
 		return 0;
-	if (!sg_no_block_memo && sg_memo_blocked(&pk->key.saddr, 0, stamp))
-		return 1;
+	key.addr = *src;
+	net = *src;
 	v4 = sg_addr_v4(&net);
 	if (v4) {
 		w[3] &= bpf_htonl(0xffffff00);
@@ -122,17 +121,29 @@ static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const stru
 	if (!v)
 		return 0;
 	expires = v->expires_ns;
-	/* blocked. Remembered for the /24 | /64 if one live entry covers all
-	 * of it (a flood from a blocked range seldom repeats a source), else
-	 * for the source */
 	key.prefixlen = 32 + (v4 ? 96 + 24 : 64);
 	key.addr = net;
 	v = sg_block_find(&key, v4);
 	if (v)
 		sg_memo_put(&net, SG_BLOCK_MEMO_SLOTS, stamp, v->expires_ns);
 	else
-		sg_memo_put(&pk->key.saddr, 0, stamp, expires);
+		sg_memo_put(src, 0, stamp, expires);
 	return 1;
+}
+
+/* A SYN from a blocked source is dropped before any flow state exists. */
+static __always_inline int sg_source_blocked(const struct sg_pkt *pk, const struct sg_config *cfg)
+{
+	__u32 gen = cfg->generation;
+	/* + 1: never 0, the stamp of a slot no SYN wrote (it would say :: is
+	 * blocked under generation 0) */
+	__u64 stamp = ((__u64)gen << 32 | cfg->blocked_epoch) + 1;
+
+	if (!cfg->blocked_sources && !cfg->quarantine_blocks)
+		return 0;
+	if (!sg_no_block_memo && sg_memo_blocked(&pk->key.saddr, 0, stamp))
+		return 1;
+	return sg_source_lookup(&pk->key.saddr, gen, stamp);
 }
 
 #endif
