@@ -390,9 +390,10 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 			 * stream_anomaly block the segment is dropped unread, so the
 			 * server never has it whatever its ts_recent, and the
 			 * client's TCP sends it again with a current timestamp that
-			 * both take. The session is not cut off: a network that
-			 * reorders a resent segment ahead of the first copy makes
-			 * one of any sender. Else it passes unread, and is said. */
+			 * both take. The session is not cut off: a link that
+			 * reorders puts a segment sent later ahead of an earlier
+			 * one, whose timestamp is then old, whoever the sender.
+			 * Else it passes unread, and is said. */
 			if (cfg->actions[SG_REASON_STREAM_ANOMALY & 7] == SG_ACTION_BLOCK &&
 			    !sg_ignore_seq) {
 				stat_inc(SG_STAT_paws_dropped);
