@@ -104,8 +104,6 @@ static __noinline int sg_source_lookup(const struct sg_addr *src, __u32 gen, __u
 	__u64 expires;
 	int v4;
 
-	if (!src)
-		return 0;
 	key.addr = *src;
 	net = *src;
 	v4 = sg_addr_v4(&net);

@@ -162,4 +162,13 @@ static __always_inline struct sg_config *config_get(void)
 	return bpf_map_lookup_elem(&sg_config, &zero);
 }
 
+/* `action stream_anomaly block`: what cannot be read as the server will
+ * read it is not let in. A segment that its sender sends again (out of
+ * order, a fragment, an old timestamp) is dropped for that copy to be read,
+ * with no alert; a session whose stream is in doubt is cut off. */
+static __always_inline int sg_anomalies_block(const struct sg_config *cfg)
+{
+	return cfg->actions[SG_REASON_STREAM_ANOMALY & 7] == SG_ACTION_BLOCK;
+}
+
 #endif

@@ -77,7 +77,7 @@ static __always_inline int sg_not_parsed(int err, struct sg_pkt *pk, struct sg_c
 			/* block: without its first fragment the packet is never
 			 * whole, and the sender's TCP sends the bytes again (as
 			 * for a segment out of order: no alert) */
-			if (cfg->actions[SG_REASON_STREAM_ANOMALY & 7] == SG_ACTION_BLOCK) {
+			if (sg_anomalies_block(cfg)) {
 				stat_inc(SG_STAT_ooo_dropped);
 				return XDP_DROP;
 			}
@@ -91,7 +91,7 @@ static __always_inline int sg_not_parsed(int err, struct sg_pkt *pk, struct sg_c
 		stat_inc(SG_STAT_malformed);
 		/* an IPv6 header chain longer than is walked could hide a
 		 * session's segments: under stream_anomaly block, not let in */
-		if (pk->v6 && cfg && cfg->actions[SG_REASON_STREAM_ANOMALY & 7] == SG_ACTION_BLOCK)
+		if (pk->v6 && cfg && sg_anomalies_block(cfg))
 			return XDP_DROP;
 	}
 	return XDP_PASS;
@@ -386,16 +386,12 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 		}
 		if (sg_paws_old(f, tsval)) {
 			stat_inc(SG_STAT_tcp_discarded);
-			/* Linux's ts_recent is followed closely, not exactly. Under
-			 * stream_anomaly block the segment is dropped unread, so the
-			 * server never has it whatever its ts_recent, and the
-			 * client's TCP sends it again with a current timestamp that
-			 * both take. The session is not cut off: a link that
-			 * reorders puts a segment sent later ahead of an earlier
-			 * one, whose timestamp is then old, whoever the sender.
-			 * Else it passes unread, and is said. */
-			if (cfg->actions[SG_REASON_STREAM_ANOMALY & 7] == SG_ACTION_BLOCK &&
-			    !sg_ignore_seq) {
+			/* Linux's ts_recent is followed closely, not exactly: under
+			 * block, dropped, so the server never has it whatever its
+			 * ts_recent, and sent again with a current timestamp (a link
+			 * that reorders makes such segments of any sender: the
+			 * session is not cut off); else it passes unread, said */
+			if (sg_anomalies_block(cfg)) {
 				stat_inc(SG_STAT_paws_dropped);
 				return XDP_DROP;
 			}

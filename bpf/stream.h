@@ -527,7 +527,7 @@ __noinline int sg_stream_position(struct xdp_md *ctx, struct sg_flow *f, const s
 	}
 	/* a gap: bytes were lost, or come out of order */
 	stat_inc(SG_STAT_seq_gaps);
-	if (cfg->actions[SG_REASON_STREAM_ANOMALY & 7] == SG_ACTION_BLOCK) {
+	if (sg_anomalies_block(cfg)) {
 		stat_inc(SG_STAT_ooo_dropped);
 		return SG_SEG_DROP;
 	}
