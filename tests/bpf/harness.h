@@ -18,6 +18,7 @@
 #include "smtpguard.h"
 #include "skel.h"
 #include "config.h"
+#include "domain.h"
 #include "loader.h"
 #include "policy_maps.h"
 #include "stats_print.h"
@@ -326,19 +327,22 @@ static inline int h_alerts(struct harness *h, int reason, int where)
 	return n;
 }
 
-/* the session's key in sg_flows (IPv4 as v4-mapped IPv6) */
+/* An address as the maps key it (IPv4 as v4-mapped IPv6), read by the
+ * policy's own parser. */
+static inline int h_addr(const char *text, struct sg_addr *a)
+{
+	__u32 mapped, config_prefix;
+	char err[128];
+
+	return sg_prefix_parse(text, a, &mapped, &config_prefix, err, sizeof(err));
+}
+
+/* the session's key in sg_flows */
 static inline void sess_key(const struct sess *s, struct sg_flow_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	if (s->ps.v6) {
-		inet_pton(AF_INET6, s->ps.src, k->saddr.a);
-		inet_pton(AF_INET6, s->ps.dst, k->daddr.a);
-	} else {
-		k->saddr.a[10] = k->saddr.a[11] = 0xff;
-		k->daddr.a[10] = k->daddr.a[11] = 0xff;
-		inet_pton(AF_INET, s->ps.src, k->saddr.a + 12);
-		inet_pton(AF_INET, s->ps.dst, k->daddr.a + 12);
-	}
+	h_addr(s->ps.src, &k->saddr);
+	h_addr(s->ps.dst, &k->daddr);
 	k->sport = s->ps.sport;
 	k->dport = s->ps.dport;
 }

@@ -14,7 +14,6 @@
 
 #include "unit/check.h"
 #include "bpf/harness.h"
-#include "domain.h"
 
 #define OUTSIDE "198.51.100.7"
 #define OUTSIDE6 "2001:db8:bad::7"
@@ -69,14 +68,10 @@ static int message(struct sess *s, const char *from, int *rst)
 
 static int source_get(struct harness *h, const char *ip, struct sg_source *out)
 {
-	struct sg_addr a = {};
+	struct sg_addr a;
 
-	if (strchr(ip, ':')) {
-		inet_pton(AF_INET6, ip, a.a);
-	} else {
-		a.a[10] = a.a[11] = 0xff;
-		inet_pton(AF_INET, ip, a.a + 12);
-	}
+	if (h_addr(ip, &a))
+		return -1;
 	return bpf_map_lookup_elem(h->m.sources, &a, out);
 }
 

@@ -206,9 +206,8 @@ static int session_kept(struct flow *f, int want_block)
 	__u64 before = STAT(alert_mail_from);
 	int r;
 
-	k.saddr.a[10] = k.saddr.a[11] = k.daddr.a[10] = k.daddr.a[11] = 0xff;
-	inet_pton(AF_INET, f->ps.src, k.saddr.a + 12);
-	inet_pton(AF_INET, RELAY, k.daddr.a + 12);
+	h_addr(f->ps.src, &k.saddr);
+	h_addr(RELAY, &k.daddr);
 	k.sport = f->ps.sport;
 	k.dport = 25;
 	if (bpf_map_lookup_elem(flows_fd, &k, &v))
