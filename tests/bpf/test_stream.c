@@ -395,6 +395,22 @@ static void handshake(struct harness *h, struct sess *s, __u32 ts)
 	opt_seg(s, 0, s->seq, 0x10, "", ts ? (__s64)(__u32)(ts + 1) : -1, 2, 0);
 }
 
+/* A session with timestamps (SYN at syn_ts) whose EHLO (13 bytes, at
+ * ehlo_ts) the server acknowledged, so that ts_recent is ehlo_ts; returns
+ * the EHLO's sequence number. */
+static __u32 ehlo_acked(struct harness *h, struct sess *s, __u32 syn_ts, __u32 ehlo_ts)
+{
+	__u32 b;
+
+	handshake(h, s, syn_ts);
+	sess_reply(s, "220 relay.test\r\n");
+	b = s->seq;
+	seg_ts(s, b, "EHLO a.test\r\n", ehlo_ts, 2, 0);
+	s->seq = b + 13;
+	sess_reply(s, "250 relay.test\r\n");
+	return b;
+}
+
 /* PAWS: a segment whose timestamp is older than the one the server keeps
  * is dropped by Linux; read, it would hide the segment the server takes */
 static void test_paws(struct harness *h)
@@ -426,12 +442,7 @@ static void test_paws(struct harness *h)
 	 * copy sent again with a current timestamp is read; the session is
 	 * not cut off (a network that reorders makes such segments) */
 	h_apply(h, block_text);
-	handshake(h, &s, 990);
-	sess_reply(&s, "220 relay.test\r\n");
-	b = s.seq;
-	seg_ts(&s, b, "EHLO a.test\r\n", 1000, 2, 0);
-	s.seq = b + 13;
-	sess_reply(&s, "250 relay.test\r\n");
+	b = ehlo_acked(h, &s, 990, 1000);
 	MARK(h);
 	CHECK_EQ_INT(seg_ts(&s, b + 13, FORGED, 900, 2, 0), XDP_DROP,
 		     "PAWS, block: an old timestamp: dropped");
@@ -449,12 +460,7 @@ static void test_paws(struct harness *h)
 	      "PAWS, block: ... and read (the forged sender is found, no anomaly)");
 	h_apply(h, config_text);
 	/* timestamps that only grow: every segment read */
-	handshake(h, &s, 0xffffffe0);
-	sess_reply(&s, "220 relay.test\r\n");
-	b = s.seq;
-	seg_ts(&s, b, "EHLO a.test\r\n", 0xfffffff0, 2, 0);
-	s.seq = b + 13;
-	sess_reply(&s, "250 relay.test\r\n"); /* acknowledges the EHLO */
+	b = ehlo_acked(h, &s, 0xffffffe0, 0xfffffff0);
 	seg_ts(&s, b + 13, FORGED, 5, 2, 0);     /* the timestamp wraps: newer */
 	CHECK_EQ_INT(h_alerts(h, SG_REASON_SPOOFED_INTERNAL_DOMAIN, -1), 1,
 		     "PAWS: a timestamp that wraps is newer: read");
