@@ -226,13 +226,7 @@ static void paired_ns(struct harness *h, const void *f1, int l1, const void *f2,
 	}
 	qsort(a, PAIR_ROUNDS, sizeof(__u32), cmp_u32);
 	qsort(b, PAIR_ROUNDS, sizeof(__u32), cmp_u32);
-	for (int i = 1; i < PAIR_ROUNDS; i++) /* insertion sort of the differences */
-		for (int j = i; j > 0 && d[j - 1] > d[j]; j--) {
-			int t = d[j];
-
-			d[j] = d[j - 1];
-			d[j - 1] = t;
-		}
+	qsort(d, PAIR_ROUNDS, sizeof(int), cmp_int);
 	*m1 = a[PAIR_ROUNDS / 2];
 	*m2 = b[PAIR_ROUNDS / 2];
 	*mdiff = d[PAIR_ROUNDS / 2];
