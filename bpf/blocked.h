@@ -62,8 +62,14 @@ static __always_inline void sg_memo_put(const struct sg_addr *a, __u32 base, __u
  * would hide a shorter one still in force (a /32 "for 10m" inside a
  * blocked /24): the lookup steps past it to the prefix above. A quarantine
  * that is over is deleted (the policy's own entries stay, for `policy
- * show` to say they expired). v4: the source is IPv4, and so an entry's
- * prefix is in IPv4 terms. */
+ * show` to say they expired). */
+/* an entry's prefix in the trie's terms (IPv6, v4-mapped): v4, the source
+ * is IPv4, and so an entry of /32 or less is in IPv4 terms */
+static __always_inline __u32 sg_block_plen(const struct sg_net_val *v, int v4)
+{
+	return v4 && v->prefix <= 32 ? 96 + v->prefix : v->prefix;
+}
+
 static __always_inline struct sg_net_val *sg_block_find(struct sg_lpm_key *key, int v4)
 {
 	__u64 now = 0;
@@ -80,7 +86,7 @@ static __always_inline struct sg_net_val *sg_block_find(struct sg_lpm_key *key, 
 			now = sg_now();
 		if (now < v->expires_ns)
 			return v;
-		plen = v4 && v->prefix <= 32 ? 96 + v->prefix : v->prefix;
+		plen = sg_block_plen(v, v4);
 		/* a quarantine is a whole address, so key (all of it) is its key */
 		if (v->id == SG_NET_ID_QUARANTINE && key->prefixlen == 32 + 128)
 			bpf_map_delete_elem(&sg_blocked_src, key);
@@ -92,16 +98,20 @@ static __always_inline struct sg_net_val *sg_block_find(struct sg_lpm_key *key, 
 }
 
 /* The trie's answer for a source the memo did not know, remembered if it
- * is a block: for the /24 | /64 if one live entry covers all of it (a flood
- * from a blocked range seldom repeats a source), else for the source. Out
- * of line, so that the memo's hit path stays a few instructions. */
+ * is a block: for the /24 | /64 if the entry that blocks it covers all of
+ * that (a flood from a blocked range seldom repeats a source), else for
+ * the source. One trie lookup: the entry's own prefix says how much it
+ * covers. A source whose longest match is narrower (a /32 inside a blocked
+ * /24) is remembered alone; the others of its /24 find the wider entry
+ * themselves, and remember the /24. Out of line, so that the memo's hit
+ * path stays a few instructions. */
 static __noinline int sg_source_lookup(const struct sg_addr *src, __u32 gen, __u64 stamp)
 {
 	struct sg_lpm_key key = { .prefixlen = 32 + 128, .gen = gen };
 	struct sg_net_val *v;
 	struct sg_addr net;
 	__u32 *w = (__u32 *)net.a;
-	__u64 expires;
+	__u32 plen;
 	int v4;
 
 	key.addr = *src;
@@ -118,14 +128,11 @@ static __noinline int sg_source_lookup(const struct sg_addr *src, __u32 gen, __u
 	v = sg_block_find(&key, v4);
 	if (!v)
 		return 0;
-	expires = v->expires_ns;
-	key.prefixlen = 32 + (v4 ? 96 + 24 : 64);
-	key.addr = net;
-	v = sg_block_find(&key, v4);
-	if (v)
+	plen = sg_block_plen(v, v4);
+	if (plen <= (v4 ? 96 + 24 : 64))
 		sg_memo_put(&net, SG_BLOCK_MEMO_SLOTS, stamp, v->expires_ns);
 	else
-		sg_memo_put(src, 0, stamp, expires);
+		sg_memo_put(src, 0, stamp, v->expires_ns);
 	return 1;
 }
 
