@@ -25,13 +25,21 @@ static __always_inline struct sg_source *sg_source_get(const struct sg_addr *a, 
 	return s;
 }
 
+/* Replies cannot be matched to commands: XDP's queue overflowed or the
+ * session was picked up mid-stream (flags), or TC could not read a reply
+ * whole (srv_flags): each side writes its own word (smtpguard.h). */
+static __always_inline int sg_replies_off(const struct sg_flow *f)
+{
+	return (f->flags & SG_FLOW_NO_REPLIES) || (f->srv_flags & SG_SRV_NO_REPLIES);
+}
+
 /* A command (or a message's end) waits for a reply of this kind: queued,
  * for sg_tc_egress to match (replies.h) */
 static __always_inline void sg_reply_expect(struct sg_flow *f, __u8 kind)
 {
 	__u8 tail = f->rq_tail, last = (tail - 1) & (SG_REPLY_QUEUE - 1);
 
-	if (f->flags & SG_FLOW_NO_REPLIES)
+	if (sg_replies_off(f))
 		return;
 	/* the same kind again extends the last run, unless TC is on it */
 	if (tail != f->rq_head && (__u8)(tail - 1) != f->rq_head && f->rq_kind[last] == kind &&

@@ -31,7 +31,7 @@ __noinline int sg_reply_g(struct sg_flow *f, const struct sg_flow_key *key, __u3
 		return 0;
 	if (c == '4' || c == '5')
 		stat_inc(SG_STAT_replies_refused);
-	if (f->flags & SG_FLOW_NO_REPLIES)
+	if (sg_replies_off(f))
 		return 0;
 	if (!sg_replies_awaited(f)) {
 		stat_inc(SG_STAT_replies_unmatched);
@@ -48,13 +48,14 @@ __noinline int sg_reply_g(struct sg_flow *f, const struct sg_flow_key *key, __u3
 	case SG_RK_DATA:
 		/* refused: XDP takes it up at the client's next segment. Bytes
 		 * the client sent after DATA were commands, read as message:
-		 * said now (the message they made may have ended already) */
+		 * noted now (the message they made may have ended already) and
+		 * said by XDP, which alone writes the flow's flags and alerts */
 		if (c == '4' || c == '5') {
 			f->data_refused_seq = f->data_seq;
 			f->data_refused_n++;
 			if (f->next_seq != f->data_seq) {
 				stat_inc(SG_STAT_refused_after_pipelining);
-				sg_anomaly(f, key, sg_what_refused_data);
+				f->srv_flags |= SG_SRV_REFUSED_PIPE;
 			}
 		}
 		break;
@@ -138,6 +139,8 @@ static long sg_reply_cb(__u32 index, void *vctx)
  * read as message: said), an accepted STARTTLS makes the rest ciphertext. */
 static __always_inline void sg_replies_apply(struct sg_flow *f, const struct sg_flow_key *key)
 {
+	if ((f->srv_flags & SG_SRV_REFUSED_PIPE) && !(f->flags & SG_FLOW_ANOMALY))
+		sg_anomaly(f, key, sg_what_refused_data);
 	if (f->srv_tls && f->phase != SG_PHASE_TLS && f->phase != SG_PHASE_CLOSED)
 		f->phase = SG_PHASE_TLS;
 	if (f->data_refused_n == f->data_refused_seen)
@@ -156,14 +159,16 @@ static __always_inline void sg_replies_apply(struct sg_flow *f, const struct sg_
 	f->phase = SG_PHASE_COMMAND;
 }
 
-/* Reply matching was lost in this flow (too many runs pipelined, or a
- * reply not read whole): said once, as the session is then read without
- * the server's verdicts on DATA and STARTTLS. */
+/* Reply matching was lost in this flow (too many runs pipelined, seen by
+ * XDP, or a reply not read whole, seen by TC): said by XDP when it ends a
+ * segment, as the session is then read without the server's verdicts on
+ * DATA and STARTTLS. A flow's one anomaly alert: once said, or after
+ * another, this is one test. */
 static __always_inline void sg_replies_lost(struct sg_flow *f, const struct sg_flow_key *key)
 {
-	if (!(f->flags & SG_FLOW_REPLIES_LOST))
+	if ((f->flags & SG_FLOW_ANOMALY) ||
+	    (!(f->flags & SG_FLOW_REPLIES_LOST) && !(f->srv_flags & SG_SRV_LOST)))
 		return;
-	f->flags &= ~SG_FLOW_REPLIES_LOST;
 	sg_anomaly(f, key, sg_what_replies_lost);
 }
 
@@ -179,10 +184,9 @@ static __always_inline void sg_replies(struct __sk_buff *skb, struct sg_flow *f,
 	bpf_loop((len + SG_REPLY_STEP - 1) / SG_REPLY_STEP, sg_reply_cb, &rs, 0);
 	if (f->srv_pos < f->srv_end) {
 		/* not all read: where the next line starts is not known */
-		f->flags |= SG_FLOW_NO_REPLIES | SG_FLOW_REPLIES_LOST;
+		f->srv_flags |= SG_SRV_NO_REPLIES | SG_SRV_LOST;
 		f->srv_line_n = 0;
 	}
-	sg_replies_lost(f, key);
 }
 
 #endif

@@ -142,7 +142,7 @@ static __always_inline int sg_segment_end(struct xdp_md *ctx, struct sg_flow *f,
 	 * Its phase stays: a FIN the server's kernel did not take (for a reason
 	 * not seen here) must not end the reading, and data after it is said */
 	f->flags |= SG_FLOW_CLI_FIN;
-	if (f->flags & SG_FLOW_SRV_FIN)
+	if (f->srv_flags & SG_SRV_FIN)
 		sg_flow_free(f, &pk->key);
 	return verdict;
 }
@@ -235,7 +235,7 @@ static __always_inline void sg_syn_keep(struct xdp_md *ctx, const struct sg_pkt 
 static __always_inline int sg_client_syn(struct xdp_md *ctx, struct sg_flow *f,
 					 const struct sg_pkt *pk, const struct sg_config *cfg)
 {
-	if (f && !(f->flags & (SG_FLOW_CLI_FIN | SG_FLOW_SRV_FIN)) && f->phase != SG_PHASE_CLOSED) {
+	if (f && !(f->flags & SG_FLOW_CLI_FIN) && !(f->srv_flags & SG_SRV_FIN) && f->phase != SG_PHASE_CLOSED) {
 		/* a SYN on an open session: kept aside (sg_syns), and if the
 		 * server answers it with a SYN-ACK, the old session is over
 		 * (sg_tc_egress); the open session is not reset by it */
@@ -292,7 +292,7 @@ static __always_inline struct sg_flow *sg_flow_start(const struct sg_pkt *pk)
 		if (sflags & SG_SYN_ANSWERED) {
 			f->srv_next_seq = srv_isn + 1;
 			f->srv_acked = first;
-			f->flags |= SG_FLOW_SRV_SEQ;
+			f->srv_flags |= SG_SRV_SEQ; /* the server cannot send on it yet */
 			if ((sflags & SG_SYN_TS) && (sflags & SG_SYN_SRV_TS)) {
 				f->flags |= SG_FLOW_TS_OK;
 				f->ts_recent = tsval;
@@ -371,6 +371,14 @@ static __always_inline int sg_client_segment(struct xdp_md *ctx, struct sg_pkt *
 	f->bytes += pk->payload_len;
 	sg_replies_apply(f, &pk->key);
 	if (f->flags & SG_FLOW_BLOCKED) {
+		/* blocked by what the server said (sg_replies_apply: a DATA
+		 * refused with commands after it): as for a block in a segment,
+		 * this first segment not read becomes the RST to the server, at
+		 * where its stream ends (any segment after is dropped above) */
+		if (!sg_ignore_seq && (fl & TCPF_ACK) && !(fl & TCPF_SYN)) {
+			f->seg_start = f->next_seq;
+			return sg_segment_end(ctx, f, pk);
+		}
 		stat_inc(SG_STAT_blocked_packets);
 		return XDP_DROP;
 	}
@@ -791,7 +799,7 @@ static __always_inline void sg_pickup(const struct sg_flow_key *key, const struc
 		return;
 	f->srv_next_seq = pk->seq + pk->payload_len;
 	f->srv_acked = pk->ack;
-	f->flags |= SG_FLOW_SRV_SEQ | SG_FLOW_SRV_SEEN;
+	f->srv_flags |= SG_SRV_SEQ | SG_SRV_SEEN;
 }
 
 /* The server's side of a watched session: its reply lines (replies.h), in
@@ -839,7 +847,7 @@ int sg_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 	if ((pk.tcp_flags & TCPF_ACK) &&
-	    (!(f->flags & SG_FLOW_SRV_SEEN) || (__s32)(pk.ack - f->srv_acked) > 0))
+	    (!(f->srv_flags & SG_SRV_SEEN) || (__s32)(pk.ack - f->srv_acked) > 0))
 		f->srv_acked = pk.ack;
 	f->srv_packets++;
 	f->srv_bytes += pk.payload_len;
@@ -848,15 +856,15 @@ int sg_tc_egress(struct __sk_buff *skb)
 	/* the server's RST ends the session; one a listener sends for a stray
 	 * ACK (at that ACK's number) is not this session's */
 	if ((pk.tcp_flags & TCPF_RST) &&
-	    (!(f->flags & SG_FLOW_SRV_SEQ) || pk.seq == f->srv_next_seq)) {
+	    (!(f->srv_flags & SG_SRV_SEQ) || pk.seq == f->srv_next_seq)) {
 		sg_flow_free(f, &key);
 		return TC_ACT_OK;
 	}
-	if (!(f->flags & SG_FLOW_SRV_SEQ)) {
+	if (!(f->srv_flags & SG_SRV_SEQ)) {
 		f->srv_next_seq = pk.seq;
-		f->flags |= SG_FLOW_SRV_SEQ;
+		f->srv_flags |= SG_SRV_SEQ;
 	}
-	f->flags |= SG_FLOW_SRV_SEEN;
+	f->srv_flags |= SG_SRV_SEEN;
 	d = sg_ignore_seq ? 0 : (__s32)(pk.seq - f->srv_next_seq);
 	if (d > 0) {
 		/* bytes not seen (picked up mid-session): a new line starts here */
@@ -867,7 +875,7 @@ int sg_tc_egress(struct __sk_buff *skb)
 	}
 	if (skip < pk.payload_len) {
 		f->srv_next_seq = pk.seq + pk.payload_len;
-		if (!sg_replies_awaited(f) || (f->flags & SG_FLOW_NO_REPLIES)) {
+		if (!sg_replies_awaited(f) || sg_replies_off(f)) {
 			/* nothing awaited (a 421 at a timeout, say): not read, and
 			 * the next reply starts a line */
 			f->srv_line_n = 0;
@@ -880,7 +888,7 @@ int sg_tc_egress(struct __sk_buff *skb)
 			data_end = (void *)(long)skb->data_end;
 			if (data + pk.payload_off + pk.payload_len > data_end) {
 				/* cannot be read whole: the replies cannot be matched */
-				f->flags |= SG_FLOW_NO_REPLIES;
+				f->srv_flags |= SG_SRV_NO_REPLIES;
 				stat_inc(SG_STAT_replies_unmatched);
 			} else {
 				sg_replies(skb, f, &key, pk.payload_off + skip,
@@ -888,11 +896,11 @@ int sg_tc_egress(struct __sk_buff *skb)
 			}
 		}
 	}
-	if ((pk.tcp_flags & TCPF_FIN) && !(f->flags & SG_FLOW_SRV_FIN)) {
+	if ((pk.tcp_flags & TCPF_FIN) && !(f->srv_flags & SG_SRV_FIN)) {
 		/* the FIN takes a sequence number: the client acknowledges it */
 		if (d >= 0 || skip < pk.payload_len)
 			f->srv_next_seq = pk.seq + pk.payload_len + 1;
-		f->flags |= SG_FLOW_SRV_FIN;
+		f->srv_flags |= SG_SRV_FIN;
 		if (f->flags & SG_FLOW_CLI_FIN)
 			sg_flow_free(f, &key);
 	}

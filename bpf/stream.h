@@ -431,7 +431,7 @@ __noinline __s64 sg_skb_tsval(struct __sk_buff *skb, __u32 l4_off, __u32 doff)
  * sees. Without the TC program's view this is not applied. */
 static __always_inline int sg_paws_old(struct sg_flow *f, __s64 tsval)
 {
-	return tsval >= 0 && (f->flags & SG_FLOW_TS_OK) && (f->flags & SG_FLOW_SRV_SEEN) &&
+	return tsval >= 0 && (f->flags & SG_FLOW_TS_OK) && (f->srv_flags & SG_SRV_SEEN) &&
 	       (__s32)(f->ts_recent - (__u32)tsval) > 1;
 }
 
@@ -455,7 +455,7 @@ static __always_inline int sg_tcp_discards(const struct sg_flow *f, const struct
 	if (sg_ignore_seq)
 		return 0;
 	return !(fl & TCPF_ACK) || (fl & TCPF_SYN) ||
-	       ((f->flags & SG_FLOW_SRV_SEEN) && (__s32)(pk->ack - f->srv_next_seq) > 0);
+	       ((f->srv_flags & SG_SRV_SEEN) && (__s32)(pk->ack - f->srv_next_seq) > 0);
 }
 
 enum { SG_SEG_OLD = -1, SG_SEG_DROP = -2 };
@@ -468,7 +468,7 @@ static __always_inline int sg_unverified(const struct sg_flow *f, const struct s
 {
 	__u32 from = pk->seq, to = pk->seq + pk->payload_len, lo = f->next_seq - f->ring_n;
 
-	if (!(f->flags & SG_FLOW_SRV_SEEN))
+	if (!(f->srv_flags & SG_SRV_SEEN))
 		return 0;
 	if ((__s32)(from - f->srv_acked) < 0)
 		from = f->srv_acked;

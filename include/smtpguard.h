@@ -193,16 +193,32 @@ enum sg_flow_flags {
 	SG_FLOW_BND_PEND  = 1 << 12, /* a "--" line was cut by the segment end: a boundary? */
 	SG_FLOW_CONFLICT  = 1 << 13, /* a retransmission differed from the bytes parsed */
 	SG_FLOW_CLI_FIN   = 1 << 14, /* the client sent FIN */
-	SG_FLOW_SRV_FIN   = 1 << 15, /* the server sent FIN */
-	SG_FLOW_NO_REPLIES = 1 << 16, /* replies cannot be matched to commands (queue lost) */
+	/* 1 << 15: unused (was the server's FIN, now in srv_flags) */
+	SG_FLOW_NO_REPLIES = 1 << 16, /* replies cannot be matched to commands (see srv_flags too) */
 	SG_FLOW_URGENT    = 1 << 17, /* the client sent urgent data */
-	SG_FLOW_SRV_SEQ   = 1 << 18, /* srv_next_seq is known */
-	SG_FLOW_SRV_SEEN  = 1 << 19, /* sg_tc_egress sees the server's packets */
+	/* 1 << 18, 1 << 19: unused (were the server's, now in srv_flags) */
 	SG_FLOW_TS        = 1 << 20, /* ts_recent is set */
 	SG_FLOW_TS_OK     = 1 << 21, /* both SYNs carried timestamps: PAWS applies */
 	SG_FLOW_CSUM_LAX  = 1 << 22, /* its SYN's checksum was unfilled: a local sender */
-	SG_FLOW_REPLIES_LOST = 1 << 23, /* reply matching was lost mid-session: said once */
+	SG_FLOW_REPLIES_LOST = 1 << 23, /* more commands pipelined than the reply queue keeps */
 	SG_FLOW_RST_SENT  = 1 << 24, /* blocked: the server's side was reset */
+};
+
+/* sg_flow.srv_flags: what sg_tc_egress knows of the server's side. The two
+ * directions run on different CPUs at once (XDP where the client's packet
+ * arrives, TC where the MTA sends), so each writes a word of its own: a
+ * read-modify-write of one shared word would lose the other's bits (a
+ * message program's REENTRY, a block). TC writes srv_flags only, XDP flags
+ * only (and srv_flags once, when it makes the entry, before the server can
+ * send on it). What TC finds that must be said or may block (replies lost,
+ * a DATA refused after pipelining) XDP says at the client's next segment. */
+enum sg_srv_flags {
+	SG_SRV_SEQ        = 1 << 0, /* srv_next_seq is known */
+	SG_SRV_SEEN       = 1 << 1, /* sg_tc_egress sees the server's packets */
+	SG_SRV_FIN        = 1 << 2, /* the server sent FIN */
+	SG_SRV_NO_REPLIES = 1 << 3, /* a reply was not read whole: replies cannot be matched */
+	SG_SRV_LOST       = 1 << 4, /* ... and that is to be said (stream_anomaly, by XDP) */
+	SG_SRV_REFUSED_PIPE = 1 << 5, /* a DATA was refused with commands pipelined after it */
 };
 
 /* MIME: which program reads the current part's bytes; the values are the
@@ -375,7 +391,7 @@ struct sg_flow {
 	__u8 data_refused_n; /* DATA refusals (TC's count) */
 	__u8 data_refused_seen; /* ... taken up (XDP's) */
 	__u8 srv_tls;        /* STARTTLS was answered 220 */
-	__u8 pad7;
+	__u8 srv_flags;      /* enum sg_srv_flags: TC's own (see there) */
 	__u32 seg_start;     /* where the server's stream ended before this segment */
 	__u32 ts_recent;     /* the client's timestamp the server keeps (PAWS) */
 	__u32 srv_acked;     /* the server's last ACK: what its TCP has taken (TC) */

@@ -56,13 +56,14 @@ static int by_packets(const void *a, const void *b)
 	return x->v.packets > y->v.packets ? -1 : x->v.packets < y->v.packets;
 }
 
-static void flags_text(__u32 fl, char *buf, size_t len)
+/* the flow's flags as words; srv: TC's (the server side's) own flags */
+static void flags_text(__u32 fl, __u8 srv, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%s%s%s%s%s%s%s", fl & SG_FLOW_MIDSTREAM ? "midstream," : "",
 		 fl & SG_FLOW_BLOCKED ? "blocked," : "", fl & SG_FLOW_ALERTED ? "alerted," : "",
 		 fl & SG_FLOW_GAP ? "gap," : "", fl & SG_FLOW_TOKEN_TRUNC ? "truncated," : "",
 		 fl & SG_FLOW_CONFLICT ? "conflict," : "", fl & SG_FLOW_URGENT ? "urgent," : "",
-		 fl & SG_FLOW_NO_REPLIES ? "unmatched," : "");
+		 (fl & SG_FLOW_NO_REPLIES) || (srv & SG_SRV_NO_REPLIES) ? "unmatched," : "");
 	if (*buf)
 		buf[strlen(buf) - 1] = 0;
 	else
@@ -82,7 +83,7 @@ static void flow_json(struct sg_json *j, const struct flow_row *r, __u64 now)
 	sg_json_kv_string(j, "dest_ip", a);
 	sg_json_kv_uint(j, "dest_port", r->k.dport);
 	sg_json_kv_string(j, "phase", r->v.phase < SG_PHASE__COUNT ? phase_names[r->v.phase] : "?");
-	flags_text(r->v.flags, fl, sizeof(fl));
+	flags_text(r->v.flags, r->v.srv_flags, fl, sizeof(fl));
 	sg_json_kv_string(j, "flags", fl);
 	sg_json_key(j, "helo");
 	sg_json_string_len(j, r->v.helo, r->v.helo_len < SG_HELO_MAX ? r->v.helo_len : SG_HELO_MAX);
@@ -110,7 +111,7 @@ static void flow_text(const struct flow_row *r)
 
 	sg_addr_format(&r->k.saddr, a, sizeof(a));
 	sg_addr_format(&r->k.daddr, b, sizeof(b));
-	flags_text(r->v.flags, fl, sizeof(fl));
+	flags_text(r->v.flags, r->v.srv_flags, fl, sizeof(fl));
 	/* the name is wire bytes: show printable ASCII only */
 	for (size_t i = 0; i < hl; i++)
 		helo[i] = r->v.helo[i] > 0x20 && r->v.helo[i] < 0x7f ? r->v.helo[i] : '?';

@@ -34,6 +34,7 @@ struct harness {
 	int nev;
 	int xdp_fd, tc_fd;
 	long xdp_runs, guard_leaks; /* the session guard check (h_guard_after) */
+	long tc_checked, tc_writes; /* TC leaves XDP's words alone (h_tc_owned) */
 };
 
 /* The session guard (bpf/guard.h) is counted in the BPF tests: every XDP
@@ -122,6 +123,9 @@ static inline void h_close(struct harness *h)
 	if (h_guard_check && h->xdp_runs && !h->guard_leaks)
 		printf("PASS: harness: all %ld XDP runs put back the session guards they took\n",
 		       h->xdp_runs);
+	if (h->tc_checked && !h->tc_writes)
+		printf("PASS: harness: none of %ld server replies wrote the flow's XDP-owned words\n",
+		       h->tc_checked);
 	ring_buffer__free(h->rb);
 	smtpguard__destroy(h->skel);
 }
@@ -292,16 +296,51 @@ static inline struct pkt_spec sess_srv_spec(const struct sess *s)
 	return ps;
 }
 
+static inline int sess_flow(struct sess *s, struct sg_flow *out);
+
+/* After a TC run on a session: the words XDP owns are as they were. TC runs
+ * on another CPU than XDP at once (where the MTA sends), so a write of its
+ * to them could undo one of XDP's (smtpguard.h, enum sg_srv_flags). A FAIL
+ * line for the first few, as for the session guard. */
+static inline void h_tc_owned(struct harness *h, const struct sg_flow *b, const struct sg_flow *a)
+{
+	h->tc_checked++;
+	if (a->flow_id != b->flow_id ||
+	    (a->flags == b->flags && a->phase == b->phase && a->state == b->state &&
+	     a->alerts == b->alerts && a->next_seq == b->next_seq))
+		return;
+	if (h->tc_writes++ < 5)
+		printf("FAIL: harness: server reply %ld wrote XDP's words: flags %#x -> %#x, "
+		       "phase %d -> %d, state %d -> %d, alerts %u -> %u\n",
+		       h->tc_checked, b->flags, a->flags, b->phase, a->phase, b->state, a->state,
+		       b->alerts, a->alerts);
+}
+
 /* The server's reply, through the TC program. */
 static inline int sess_reply(struct sess *s, const char *text)
 {
 	__u8 f[PKT_MAX];
 	struct pkt_spec ps = sess_srv_spec(s);
-	int n;
+	struct sg_flow before, after;
+	int n, ret, had = sess_flow(s, &before) == 0;
 
 	n = pkt_build(f, &ps, text, strlen(text));
 	s->srv_seq += strlen(text);
-	return h_tc(s->h, f, n);
+	ret = h_tc(s->h, f, n);
+	if (had && sess_flow(s, &after) == 0)
+		h_tc_owned(s->h, &before, &after);
+	return ret;
+}
+
+/* The client's ACK of what the server sent, with no data (through XDP):
+ * the verdict, and what XDP left of it in out (a block rewrites it into a
+ * RST), unless out is NULL. */
+static inline int sess_ack(struct sess *s, __u8 *out, __u32 *outlen)
+{
+	__u8 f[PKT_MAX];
+	int n = sess_frame(s, 0x10, "", 0, f);
+
+	return out ? h_xdp_out(s->h, f, n, out, outlen) : h_xdp(s->h, f, n);
 }
 
 /* A new session from src, brought into DATA (the server's 354 sent): the

@@ -788,6 +788,44 @@ static void test_false_ends(struct harness *h)
 	CHECK(sess_flow(&s, &f) != 0, "one at its sequence ends it");
 }
 
+/* A DATA refused with a whole message pipelined behind it (those were
+ * commands, read as message): TC notes it, XDP says it at the client's next
+ * packet, its ACK of the refusal. Under block, that ACK becomes the RST to
+ * the server, at where its stream ends. */
+static void test_refused_pipelined(struct harness *h, const char *conf, int block)
+{
+	struct sess s;
+	__u8 out[PKT_MAX];
+	__u32 outlen = sizeof(out);
+	struct sg_stats a, b;
+	int v;
+
+	h_apply(h, conf);
+	start(h, &s);
+	sess_send_str(&s, "MAIL FROM:<a@outside.test>\r\nRCPT TO:<nobody@corp.example>\r\n"
+			  "DATA\r\nMAIL FROM:<ceo@corp.example>\r\nRCPT TO:<b@corp.example>\r\n"
+			  "DATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n");
+	h_stats(h, &a);
+	sess_reply(&s, "250 ok\r\n550 no\r\n554 no valid recipients\r\n");
+	h_stats(h, &b);
+	CHECK(b.refused_after_pipelining - a.refused_after_pipelining == 1 &&
+	      h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 0,
+	      block ? "block: a refused DATA with a message pipelined behind it: counted by TC"
+		    : "a refused DATA with a message pipelined behind it: counted by TC");
+	v = sess_ack(&s, out, &outlen);
+	h_stats(h, &a);
+	if (!block) {
+		CHECK(v == XDP_PASS && h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1,
+		      "... said at the client's ACK of the refusal (XDP), which passes");
+		return;
+	}
+	CHECK(h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM) == 1 &&
+	      h->ev[h->nev - 1].action == SG_ACTION_BLOCK && v == XDP_PASS &&
+	      h_is_rst(out, outlen, s.seq) && a.blocked_rsts - b.blocked_rsts == 1,
+	      "block: ... said, blocked, and the client's ACK becomes the RST at its stream's end");
+	CHECK_EQ_INT(sess_send_str(&s, "QUIT\r\n"), XDP_DROP, "block: ... what the client sends next is dropped");
+}
+
 /* from the second review: a session's end that leaves no entry behind, a
  * resend before the server's ACK, a refused DATA with a whole message
  * pipelined behind it */
@@ -846,14 +884,11 @@ static void test_review2(struct harness *h)
 	h_apply(h, config_text);
 
 	/* DATA refused, with a whole message and the next transaction behind
-	 * it in one segment: said when the refusal comes */
-	start(h, &s);
-	sess_send_str(&s, "MAIL FROM:<a@outside.test>\r\nRCPT TO:<nobody@corp.example>\r\n"
-			  "DATA\r\nMAIL FROM:<ceo@corp.example>\r\nRCPT TO:<b@corp.example>\r\n"
-			  "DATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n");
-	sess_reply(&s, "250 ok\r\n550 no\r\n554 no valid recipients\r\n");
-	CHECK_EQ_INT(h_alerts(h, SG_REASON_STREAM_ANOMALY, SG_WHERE_STREAM), 1,
-		     "a refused DATA with a whole message pipelined behind it: said at once");
+	 * it in one segment: noted by TC (which writes none of XDP's words),
+	 * said by XDP at the client's ACK of the refusal, before it sends more */
+	test_refused_pipelined(h, config_text, 0);
+	test_refused_pipelined(h, block_text, 1);
+	h_apply(h, config_text);
 }
 
 /* STARTTLS accepted after pipelined replies; refused with 454 */
