@@ -57,12 +57,6 @@ static __always_inline void sg_memo_put(const struct sg_addr *a, __u32 base, __u
 	m->expires_ns = expires_ns;
 }
 
-/* The entry in force that covers key->addr at key->prefixlen or shorter.
- * The trie answers with the longest match only, and an expired entry
- * would hide a shorter one still in force (a /32 "for 10m" inside a
- * blocked /24): the lookup steps past it to the prefix above. A quarantine
- * that is over is deleted (the policy's own entries stay, for `policy
- * show` to say they expired). */
 /* an entry's prefix in the trie's terms (IPv6, v4-mapped): v4, the source
  * is IPv4, and so an entry of /32 or less is in IPv4 terms */
 static __always_inline __u32 sg_block_plen(const struct sg_net_val *v, int v4)
@@ -70,6 +64,12 @@ static __always_inline __u32 sg_block_plen(const struct sg_net_val *v, int v4)
 	return v4 && v->prefix <= 32 ? 96 + v->prefix : v->prefix;
 }
 
+/* The entry in force that covers key->addr at key->prefixlen or shorter.
+ * The trie answers with the longest match only, and an expired entry
+ * would hide a shorter one still in force (a /32 "for 10m" inside a
+ * blocked /24): the lookup steps past it to the prefix above. A quarantine
+ * that is over is deleted (the policy's own entries stay, for `policy
+ * show` to say they expired). */
 static __always_inline struct sg_net_val *sg_block_find(struct sg_lpm_key *key, int v4)
 {
 	__u64 now = 0;

@@ -235,7 +235,8 @@ static __always_inline void sg_syn_keep(struct xdp_md *ctx, const struct sg_pkt 
 static __always_inline int sg_client_syn(struct xdp_md *ctx, struct sg_flow *f,
 					 const struct sg_pkt *pk, const struct sg_config *cfg)
 {
-	if (f && !(f->flags & SG_FLOW_CLI_FIN) && !(f->srv_flags & SG_SRV_FIN) && f->phase != SG_PHASE_CLOSED) {
+	if (f && !(f->flags & SG_FLOW_CLI_FIN) && !(f->srv_flags & SG_SRV_FIN) &&
+	    f->phase != SG_PHASE_CLOSED) {
 		/* a SYN on an open session: kept aside (sg_syns), and if the
 		 * server answers it with a SYN-ACK, the old session is over
 		 * (sg_tc_egress); the open session is not reset by it */

@@ -209,9 +209,11 @@ enum sg_flow_flags {
  * arrives, TC where the MTA sends), so each writes a word of its own: a
  * read-modify-write of one shared word would lose the other's bits (a
  * message program's REENTRY, a block). TC writes srv_flags only, XDP flags
- * only (and srv_flags once, when it makes the entry, before the server can
- * send on it). What TC finds that must be said or may block (replies lost,
- * a DATA refused after pipelining) XDP says at the client's next segment. */
+ * only; each writes the other's once, when it makes the entry (XDP at the
+ * handshake's ACK, before the server can send on it; TC for a session
+ * picked up mid-stream, which XDP never makes). What TC finds that must be
+ * said or may block (replies lost, a DATA refused after pipelining) XDP
+ * says at the client's next packet. */
 enum sg_srv_flags {
 	SG_SRV_SEQ        = 1 << 0, /* srv_next_seq is known */
 	SG_SRV_SEEN       = 1 << 1, /* sg_tc_egress sees the server's packets */
