@@ -13,29 +13,30 @@
 
 /* Starts a new minute when the current one is over: the one just ended
  * becomes the previous minute, or, after a silence of two minutes or more,
- * the count starts afresh from now. */
+ * the count starts afresh from now. One CPU moves the window (the one
+ * whose compare-and-swap of its start wins); what it takes from the
+ * minute's counts it swaps for 0, so that a message another CPU counts at
+ * that moment falls in one minute or the other, never in neither. */
 static __always_inline void sg_rate_roll(struct sg_source *s, __u64 now)
 {
-	__u64 el = now - s->win_start_ns;
+	__u64 start = s->win_start_ns, el = now - start, next, msgs, rcpts;
+	int one;
 
-	if (s->win_start_ns && el < SG_RATE_WINDOW_NS)
+	if (start && el < SG_RATE_WINDOW_NS)
 		return;
-	if (s->win_start_ns && el < 2 * SG_RATE_WINDOW_NS) {
-		s->prev_messages = s->win_messages;
-		s->prev_recipients = s->win_recipients;
-		s->win_start_ns += SG_RATE_WINDOW_NS;
-	} else {
-		s->prev_messages = 0;
-		s->prev_recipients = 0;
-		s->win_start_ns = now;
-	}
-	s->win_messages = 0;
-	s->win_recipients = 0;
+	one = start && el < 2 * SG_RATE_WINDOW_NS;
+	next = one ? start + SG_RATE_WINDOW_NS : now;
+	if (__sync_val_compare_and_swap(&s->win_start_ns, start, next) != start)
+		return; /* another CPU moved it */
+	msgs = __sync_lock_test_and_set(&s->win_messages, 0);
+	rcpts = __sync_lock_test_and_set(&s->win_recipients, 0);
+	s->prev_messages = one ? msgs : 0;
+	s->prev_recipients = one ? rcpts : 0;
 }
 
 /* the sliding minute's count: the current minute's, and the previous
  * one's share that still lies within the last 60 s */
-static __always_inline __u64 sg_rate_estimate(__u32 prev, __u32 cur, __u64 el_ns)
+static __always_inline __u64 sg_rate_estimate(__u64 prev, __u64 cur, __u64 el_ns)
 {
 	__u64 left_ms = SG_RATE_WINDOW_MS - el_ns / 1000000;
 
@@ -54,12 +55,13 @@ static __always_inline void sg_source_count(const struct sg_flow_key *key, int r
 	if (!s)
 		return;
 	sg_rate_roll(s, now);
-	s->recipients += recipients;
+	sg_count(&s->recipients, recipients);
 	if (recipients > 0)
-		s->win_recipients += recipients;
+		sg_count(&s->win_recipients, recipients);
 	else if (recipients < 0 && s->win_recipients)
-		s->win_recipients--;
-	s->alerts += alerts;
+		sg_count(&s->win_recipients, -1);
+	if (alerts)
+		sg_count(&s->alerts, alerts);
 	s->last_ns = now;
 }
 
@@ -77,7 +79,7 @@ __noinline int sg_rate_message_g(struct sg_flow *f, const struct sg_flow_key *ke
 	enum sg_action action = SG_ACTION_OFF;
 	struct sg_source *s;
 	__u32 limit = 0;
-	__u64 now, est;
+	__u64 now, est, n;
 
 	if (!f || !key)
 		return 0;
@@ -86,24 +88,26 @@ __noinline int sg_rate_message_g(struct sg_flow *f, const struct sg_flow_key *ke
 		return 0;
 	now = sg_now();
 	sg_rate_roll(s, now);
-	s->messages++;
+	sg_count(&s->messages, 1);
 	s->last_ns = now;
 	if (cfg) {
 		limit = cfg->rate_limit_per_min;
 		action = cfg->actions[SG_REASON_RATE_EXCEEDED & 7];
 	}
-	est = sg_rate_estimate(s->prev_messages, s->win_messages + 1, now - s->win_start_ns);
-	if (!limit || action == SG_ACTION_OFF || est <= limit) {
-		s->win_messages++;
+	/* counted first, each message its own place in the minute: two at
+	 * once cannot both be the last one under the limit */
+	n = sg_count(&s->win_messages, 1) + 1;
+	est = sg_rate_estimate(s->prev_messages, n, now - s->win_start_ns);
+	if (!limit || action == SG_ACTION_OFF || est <= limit)
 		return 0;
-	}
-	s->rate_exceeded++;
-	s->alerts++;
+	sg_count(&s->rate_exceeded, 1);
+	sg_count(&s->alerts, 1);
 	stat_inc(SG_STAT_rate_exceeded);
-	if (action == SG_ACTION_BLOCK)
+	if (action == SG_ACTION_BLOCK) {
+		/* not counted after all: the server never takes it */
 		f->flags |= SG_FLOW_BLOCKED;
-	else
-		s->win_messages++;
+		sg_count(&s->win_messages, -1);
+	}
 	if (sg_alert_allowed(f))
 		sg_emit_n(f, key, SG_REASON_RATE_EXCEEDED, SG_WHERE_NONE, action, NULL,
 			  sg_what_rate, est > 0xffffffff ? 0xffffffff : (__u32)est, limit);
@@ -136,7 +140,7 @@ __noinline int sg_quarantine_g(struct sg_flow *f, const struct sg_flow_key *key)
 	s = sg_source_get(&key->saddr, 0);
 	if (!s)
 		return 0;
-	s->blocked++;
+	sg_count(&s->blocked, 1);
 	n = cfg->quarantine_blocks;
 	if (!n)
 		return 0;
@@ -146,7 +150,8 @@ __noinline int sg_quarantine_g(struct sg_flow *f, const struct sg_flow_key *key)
 		s->qwin_start_ns = now;
 		s->qwin_blocks = 0;
 	}
-	if (++s->qwin_blocks < n)
+	/* the Nth, once: blocks counted at the same moment are past it */
+	if (sg_count(&s->qwin_blocks, 1) + 1 != n)
 		return 0;
 	s->qwin_start_ns = 0;
 	s->qwin_blocks = 0;
@@ -166,7 +171,7 @@ __noinline int sg_quarantine_g(struct sg_flow *f, const struct sg_flow_key *key)
 		stat_inc(SG_STAT_quarantine_full);
 		return 0;
 	}
-	s->quarantines++;
+	sg_count(&s->quarantines, 1);
 	stat_inc(SG_STAT_quarantines);
 	/* said even past the flow's alert cap: it is about the source */
 	stat_inc(SG_STAT_alerts);

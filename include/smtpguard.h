@@ -492,15 +492,18 @@ struct sg_source {
 	__u64 alerts;
 	__u64 flows;
 	__u64 win_start_ns;   /* sg_now() when the current minute began */
-	__u32 win_messages;   /* messages that ended in the current minute */
-	__u32 prev_messages;  /* ... in the minute before it */
-	__u32 win_recipients;
-	__u32 prev_recipients;
+	/* the counts below are 64-bit for BPF's atomic add-and-fetch and swap
+	 * (32-bit ones need -mcpu=v3, which the programs do not verify under):
+	 * every session of the source writes them, from any CPU (bpf/rate.h) */
+	__u64 win_messages;   /* messages that ended in the current minute */
+	__u64 prev_messages;  /* ... in the minute before it */
+	__u64 win_recipients;
+	__u64 prev_recipients;
 	__u64 rate_exceeded;  /* messages over the rate limit */
 	__u64 blocked;        /* sessions of this source cut off by a block rule */
 	__u64 qwin_start_ns;  /* quarantine: when its count of blocks began */
-	__u32 qwin_blocks;    /* blocks since then */
-	__u32 quarantines;    /* times this source was quarantined */
+	__u64 qwin_blocks;    /* blocks since then */
+	__u64 quarantines;    /* times this source was quarantined */
 };
 
 struct sg_config {

@@ -66,15 +66,6 @@ static int message(struct sess *s, const char *from, int *rst)
 	return v;
 }
 
-static int source_get(struct harness *h, const char *ip, struct sg_source *out)
-{
-	struct sg_addr a;
-
-	if (h_addr(ip, &a))
-		return -1;
-	return bpf_map_lookup_elem(h->m.sources, &a, out);
-}
-
 static const struct sg_event *last_event(struct harness *h, int reason)
 {
 	for (int i = h->nev - 1; i >= 0; i--)
@@ -112,7 +103,7 @@ static void test_rate_block(struct harness *h)
 	session(h, &s, PARTNER);
 	CHECK(message(&s, "x@partner.example", &rst) == XDP_PASS && rst,
 	      "rate block: a new session in the same minute is blocked at its message's end");
-	CHECK(!source_get(h, PARTNER, &src) && src.win_messages == 3 && src.rate_exceeded == 2 &&
+	CHECK(!h_source(h, PARTNER, &src) && src.win_messages == 3 && src.rate_exceeded == 2 &&
 	      src.messages == 5 && src.win_recipients == 10,
 	      "rate block: sg_sources: 3 in the minute (blocked ones not), 2 over, 5 seen, "
 	      "10 recipients in the minute");

@@ -356,6 +356,91 @@ static void test_xdp_and_tc(struct harness *h)
 	CHECK_EQ_INT(h_alerts(h, SG_REASON_STREAM_ANOMALY, -1), 0, "XDP and TC: no stream anomaly");
 }
 
+/* ---- two sessions of one source on two CPUs ---- */
+
+/* A source's counts in sg_sources are written by every session of it, and
+ * a NIC spreads a source's sessions over queues (the hijacked server that
+ * sprays mail opens many at once): CPU 0 and CPU 1 each end SRC_MESSAGES
+ * messages of their own session, at the same moments, against a rate limit
+ * of SRC_LIMIT (alert: every message passes and counts). Every message must
+ * be counted, and exactly those past the limit said. */
+#define SRC_MESSAGES 1500
+#define SRC_LIMIT 1000
+
+struct src_run {
+	struct sess s;
+	int cpu, pinned, failed;
+	atomic_int *go;
+};
+
+static void *src_worker(void *arg)
+{
+	struct src_run *r = arg;
+
+	r->pinned = !pin_cpu(r->cpu);
+	while (!atomic_load(r->go))
+		;
+	for (int m = 0; m < SRC_MESSAGES && !r->failed; m++) {
+		r->failed |= sess_send_str(&r->s, "MAIL FROM:<a@outside.test>\r\n"
+						  "RCPT TO:<b@corp.example>\r\nDATA\r\n") != XDP_PASS;
+		sess_reply(&r->s, "250 ok\r\n250 ok\r\n354 go\r\n");
+		r->failed |= sess_send_str(&r->s, "Subject: hi\r\n\r\nhello\r\n.\r\n") != XDP_PASS;
+		sess_reply(&r->s, "250 queued\r\n");
+	}
+	return NULL;
+}
+
+static void test_source_two_cpus(struct harness *h)
+{
+	static struct src_run r[2];
+	static atomic_int go;
+	struct sg_source src;
+	pthread_t th[2];
+	char conf[128];
+	int started = 0;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		SKIP("one source, two CPUs", "needs two online CPUs");
+		return;
+	}
+	snprintf(conf, sizeof(conf), "internal-domain corp.example\nrate-limit %d/min\n", SRC_LIMIT);
+	if (!CHECK_EQ_INT(h_apply(h, conf), 0, "one source, two CPUs: policy"))
+		return;
+	memset(r, 0, sizeof(r));
+	atomic_store(&go, 0);
+	for (int i = 0; i < 2; i++) {
+		sess_init(&r[i].s, h, "203.0.113.77", RELAY, 42000 + i);
+		sess_syn(&r[i].s);
+		sess_send_str(&r[i].s, "EHLO mail.outside.test\r\n");
+		sess_reply(&r[i].s, "220 relay\r\n250 relay\r\n");
+		r[i].cpu = i;
+		r[i].go = &go;
+	}
+	h->threaded = 1;
+	for (int i = 0; i < 2; i++)
+		started += !pthread_create(&th[i], NULL, src_worker, &r[i]);
+	atomic_store(&go, 1);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	h->threaded = 0;
+	pin_cpu(0);
+	ring_buffer__consume(h->rb);
+	if (!CHECK_EQ_INT(started, 2, "one source, two CPUs: both threads ran"))
+		return;
+	CHECK(r[0].pinned && r[1].pinned && !r[0].failed && !r[1].failed,
+	      "one source, two CPUs: on CPU 0 and 1, every segment passed");
+	if (!CHECK_EQ_INT(h_source(h, "203.0.113.77", &src), 0, "one source, two CPUs: its entry"))
+		return;
+	printf("# one source, two CPUs: messages %llu, in the minute %llu, over the limit %llu\n",
+	       (unsigned long long)src.messages, (unsigned long long)src.win_messages,
+	       (unsigned long long)src.rate_exceeded);
+	CHECK_EQ_INT(src.messages, 2 * SRC_MESSAGES, "one source, two CPUs: every message counted");
+	CHECK_EQ_INT(src.win_messages, 2 * SRC_MESSAGES,
+		     "one source, two CPUs: every message in the minute's count");
+	CHECK_EQ_INT(src.rate_exceeded, 2 * SRC_MESSAGES - SRC_LIMIT,
+		     "one source, two CPUs: exactly the messages past the limit said");
+}
+
 int main(void)
 {
 	struct harness h;
@@ -374,6 +459,7 @@ int main(void)
 	test_held_elsewhere(&h);
 	test_two_cpus(&h);
 	test_xdp_and_tc(&h);
+	test_source_two_cpus(&h);
 	h_close(&h);
 	return check_done();
 }
