@@ -139,8 +139,12 @@ static long sg_reply_cb(__u32 index, void *vctx)
  * read as message: said), an accepted STARTTLS makes the rest ciphertext. */
 static __always_inline void sg_replies_apply(struct sg_flow *f, const struct sg_flow_key *key)
 {
-	if ((f->srv_flags & SG_SRV_REFUSED_PIPE) && !(f->flags & SG_FLOW_ANOMALY))
-		sg_anomaly(f, key, sg_what_refused_data);
+	/* what TC noted that is an alert (it writes none of XDP's words),
+	 * said before this packet is read: if it blocks, this packet is the
+	 * RST, at where the server's stream ends (sg_client_segment) */
+	if ((f->srv_flags & (SG_SRV_LOST | SG_SRV_REFUSED_PIPE)) && !(f->flags & SG_FLOW_ANOMALY))
+		sg_anomaly(f, key, (f->srv_flags & SG_SRV_LOST) ? sg_what_replies_lost :
+								    sg_what_refused_data);
 	if (f->srv_tls && f->phase != SG_PHASE_TLS && f->phase != SG_PHASE_CLOSED)
 		f->phase = SG_PHASE_TLS;
 	if (f->data_refused_n == f->data_refused_seen)
@@ -159,16 +163,15 @@ static __always_inline void sg_replies_apply(struct sg_flow *f, const struct sg_
 	f->phase = SG_PHASE_COMMAND;
 }
 
-/* Reply matching was lost in this flow (too many runs pipelined, seen by
- * XDP, or a reply not read whole, seen by TC): said by XDP when it ends a
- * segment, as the session is then read without the server's verdicts on
- * DATA and STARTTLS. A flow's one anomaly alert: once said, or after
- * another, this is one test. */
+/* Reply matching was lost in this flow by XDP (more runs pipelined than
+ * the queue keeps, in the segment being read): said once, as the session
+ * is then read without the server's verdicts on DATA and STARTTLS. TC's
+ * own loss (a reply not read whole) is said by sg_replies_apply. */
 static __always_inline void sg_replies_lost(struct sg_flow *f, const struct sg_flow_key *key)
 {
-	if ((f->flags & SG_FLOW_ANOMALY) ||
-	    (!(f->flags & SG_FLOW_REPLIES_LOST) && !(f->srv_flags & SG_SRV_LOST)))
+	if (!(f->flags & SG_FLOW_REPLIES_LOST))
 		return;
+	f->flags &= ~SG_FLOW_REPLIES_LOST;
 	sg_anomaly(f, key, sg_what_replies_lost);
 }
 

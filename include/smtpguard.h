@@ -200,7 +200,7 @@ enum sg_flow_flags {
 	SG_FLOW_TS        = 1 << 20, /* ts_recent is set */
 	SG_FLOW_TS_OK     = 1 << 21, /* both SYNs carried timestamps: PAWS applies */
 	SG_FLOW_CSUM_LAX  = 1 << 22, /* its SYN's checksum was unfilled: a local sender */
-	SG_FLOW_REPLIES_LOST = 1 << 23, /* more commands pipelined than the reply queue keeps */
+	SG_FLOW_REPLIES_LOST = 1 << 23, /* the reply queue overflowed: to be said (cleared then) */
 	SG_FLOW_RST_SENT  = 1 << 24, /* blocked: the server's side was reset */
 };
 
